@@ -1,0 +1,17 @@
+#!/usr/bin/env -S npx tsx
+// vigil.ts is the one CLI. Each component adds its subcommands here; the logic lives in the
+// component folders, and this file only parses arguments and calls one function per command.
+import { Command } from 'commander';
+import { registerKeyCommands } from './key-commands.ts';
+import { registerUpCommand } from './up-command.ts';
+
+const program = new Command()
+  .name('vigil')
+  .description('Vigil: a public transparency log with a CA front end, a witness network and monitors.')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+registerUpCommand(program);
+registerKeyCommands(program);
+
+await program.parseAsync(process.argv);
