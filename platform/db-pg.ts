@@ -1,0 +1,66 @@
+import pg from 'pg';
+import type { Db, DbOptions, Queryable, SqlParam } from './db.ts';
+
+const INT8_OID = 20;
+const BYTEA_OID = 17;
+
+// Row shapes match PGlite's: int8 → bigint (never a lossy number), bytea → plain Uint8Array.
+const parseBytea = pg.types.getTypeParser(BYTEA_OID) as (v: string) => Buffer;
+const typeParsers = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID) return (v: string) => BigInt(v);
+    if (oid === BYTEA_OID) {
+      return (v: string) => {
+        const b = parseBytea(v);
+        return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+      };
+    }
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+function bind(params: readonly SqlParam[] | undefined): unknown[] | undefined {
+  // pg turns a bigint into text itself; Uint8Array is wrapped as Buffer without copying.
+  return params?.map((p) => (p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : p));
+}
+
+function queryable(client: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    async query<R>(sql: string, params?: readonly SqlParam[]): Promise<R[]> {
+      const res = await client.query({ text: sql, values: bind(params), types: typeParsers });
+      return res.rows as R[];
+    },
+  };
+}
+
+/** openPgDb connects a pool to PostgreSQL; see Db for the contract. */
+export async function openPgDb(url: string, opts: DbOptions): Promise<Db> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.maxConnections ?? 10,
+    ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
+  });
+  // A pool error is an idle connection dying (server restart); the next query reconnects.
+  pool.on('error', () => {});
+  if (opts.schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${opts.schema}`);
+  const q = queryable(pool);
+  return {
+    kind: 'pg',
+    query: q.query,
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(queryable(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
