@@ -1,5 +1,5 @@
 import { TlogError } from './errors.ts';
-import { sha256 } from './sha256.ts';
+import { sha256, sha256Node, sha256Prefixed } from './sha256.ts';
 
 /** Hash is a 32-byte SHA-256 Merkle tree hash. */
 export type Hash = Uint8Array;
@@ -13,20 +13,17 @@ export const RFC6962_LEAF_PREFIX = 0x00;
 /** RFC6962_NODE_PREFIX is the domain-separation byte of interior node hashes (RFC 6962 §2.1). */
 export const RFC6962_NODE_PREFIX = 0x01;
 
-const LEAF_PREFIX = new Uint8Array([RFC6962_LEAF_PREFIX]);
-const NODE_PREFIX = new Uint8Array([RFC6962_NODE_PREFIX]);
-
 /** EMPTY_ROOT is MTH({}) = SHA-256 of the empty string, the root of the empty tree. */
 export const EMPTY_ROOT: Hash = sha256(new Uint8Array(0));
 
 /** hashLeaf returns the RFC 6962 leaf hash SHA-256(0x00 || entry). */
 export function hashLeaf(entry: Uint8Array): Hash {
-  return sha256(LEAF_PREFIX, entry);
+  return sha256Prefixed(RFC6962_LEAF_PREFIX, entry);
 }
 
 /** hashChildren returns the RFC 6962 interior node hash SHA-256(0x01 || left || right). */
 export function hashChildren(left: Hash, right: Hash): Hash {
-  return sha256(NODE_PREFIX, left, right);
+  return sha256Node(RFC6962_NODE_PREFIX, left, right);
 }
 
 /**
