@@ -56,6 +56,53 @@ export function printTable(title: string, results: BenchResult[], baselines: Rec
   for (const r of results) {
     const base = baselines[r.name] ? byName.get(baselines[r.name]!) : undefined;
     const ratio = base ? `  (${(r.opsPerSec / base.opsPerSec).toFixed(1)}× ${base.name})` : '';
-    console.log(`  ${r.name.padEnd(48)} ${formatRate(r.opsPerSec).padStart(12)}${ratio}`);
+    console.log(`  ${r.name.padEnd(56)} ${formatRate(r.opsPerSec).padStart(12)}${ratio}`);
   }
+}
+
+/**
+ * timeOnce runs fn (synchronous or async) a single time and returns the rate of its `ops`
+ * operations, for setup-sized work (building a 1M-leaf tree) that is too slow to loop.
+ */
+export async function timeOnce(name: string, ops: number, fn: () => unknown): Promise<BenchResult> {
+  const start = performance.now();
+  await fn();
+  const elapsed = performance.now() - start;
+  return { name, opsPerSec: (ops * 1000) / elapsed, iterations: 1 };
+}
+
+/**
+ * repeat returns a function that calls op(i) n times with a running counter, so that measure()
+ * (which awaits every call) times sub-microsecond operations without its own overhead dominating.
+ * Pass the same n as measure's `batch`.
+ */
+export function repeat(n: number, op: (i: number) => unknown): () => void {
+  let i = 0;
+  return () => {
+    for (let k = 0; k < n; k++) op(i++);
+  };
+}
+
+/** Comparison names two results of the same primitive, e.g. node:crypto and @noble, by short labels. */
+export interface Comparison {
+  primitive: string;
+  a: { label: string; result: BenchResult };
+  b: { label: string; result: BenchResult };
+}
+
+/** printSummary prints, for each comparison, which side is faster and by what factor. */
+export function printSummary(title: string, comparisons: readonly Comparison[]): void {
+  console.log(`\n${title}`);
+  for (const { primitive, a, b } of comparisons) {
+    const [win, lose] = a.result.opsPerSec >= b.result.opsPerSec ? [a, b] : [b, a];
+    const ratio = (win.result.opsPerSec / lose.result.opsPerSec).toFixed(2);
+    console.log(`  ${primitive.padEnd(36)} ${win.label} ${ratio}× faster than ${lose.label}`);
+  }
+}
+
+/** SectionReport is what one bench section hands to the final summary. */
+export interface SectionReport {
+  comparisons: Comparison[];
+  /** notes are one-line findings that are not a two-way race, e.g. a flatness ratio vs its target. */
+  notes: string[];
 }
