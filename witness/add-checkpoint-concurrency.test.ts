@@ -1,0 +1,348 @@
+// The witness's one security property under concurrency, crashes and arbitrary request sequences:
+// it never cosigns two inconsistent checkpoints of one origin (DESIGN, Security model), and it
+// persists before it answers (c2sp.org/tlog-witness, add-checkpoint).
+import fc from 'fast-check';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { formatCheckpoint, openCheckpoint } from '../tlog/checkpoint.ts';
+import { verifyCosignatureLine } from '../tlog/cosignature.ts';
+import { equalBytes, type Hash } from '../tlog/merkle.ts';
+import { parseNote, signNote } from '../tlog/note.ts';
+import { generateSignerKey, parseVerifierKey } from '../tlog/note-key.ts';
+import { formatAddCheckpointRequest } from '../tlog/witness-request.ts';
+import { forkedTestLogs, newTestLog, newTestWitness, testLeaves, type TestLog } from '../test/witness-log.ts';
+import { MAX_ADD_CHECKPOINT_ATTEMPTS, processAddCheckpoint, type AddCheckpointResponse } from './add-checkpoint.ts';
+import type { CosignedCheckpoint, WitnessStore, WitnessTreeState } from './store.ts';
+
+const ORIGIN = 'example.com/forked-log';
+
+/** mulberry32 is a small seeded PRNG, so interleavings are reproducible. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function yieldTurns(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await nextTurn();
+}
+
+/** yieldingStore wraps a store so every call first yields a random number of event-loop turns. */
+function yieldingStore(inner: WitnessStore, rand: () => number, stats: { swapsLost: number }): WitnessStore {
+  return {
+    async getLatest(origin) {
+      await yieldTurns(Math.floor(rand() * 8));
+      return inner.getLatest(origin);
+    },
+    async compareAndSwap(origin, expectedOld, next) {
+      await yieldTurns(Math.floor(rand() * 4));
+      const ok = await inner.compareAndSwap(origin, expectedOld, next);
+      if (!ok) stats.swapsLost++;
+      return ok;
+    },
+  };
+}
+
+/** blindStore is a broken store whose "compare-and-swap" writes without comparing. */
+function blindStore(inner: WitnessStore): WitnessStore {
+  return {
+    getLatest: (origin) => inner.getLatest(origin),
+    async compareAndSwap(origin, _expectedOld, next) {
+      await inner.compareAndSwap(origin, await inner.getLatest(origin), next);
+      return true;
+    },
+  };
+}
+
+interface Cosigned {
+  fork: number;
+  size: bigint;
+}
+
+/**
+ * raceForks sends `count` add-checkpoint requests at once, each for a random (old, size) pair of
+ * one of two forks that share `common` leaves, and returns the cosigned checkpoints.
+ */
+async function raceForks(opts: { seed: number; count: number; common: number; size: number; spreadTurns: number; broken?: boolean }) {
+  const rand = mulberry32(opts.seed);
+  const forks = forkedTestLogs(ORIGIN, opts.common, opts.size);
+  const stats = { swapsLost: 0 };
+  const w = newTestWitness([{ origin: ORIGIN, vkeys: [forks[0].vkey] }], {
+    wrapStore: (m) => yieldingStore(opts.broken ? blindStore(m) : m, rand, stats),
+  });
+  const requests: Array<{ fork: number; size: bigint; body: string; delay: number }> = [];
+  for (let i = 0; i < opts.count; i++) {
+    const fork = rand() < 0.5 ? 0 : 1;
+    const old = BigInt(Math.floor(rand() * (opts.size + 1)));
+    // Small steps, as a log pushing every new checkpoint would send.
+    const size = BigInt(Math.min(opts.size, Number(old) + Math.floor(rand() * 4)));
+    // Requests arrive over a few hundred event-loop turns, all in flight together.
+    requests.push({ fork, size, body: await forks[fork]!.request(old, size), delay: Math.floor(rand() * opts.spreadTurns) });
+  }
+  const responses = await Promise.all(
+    requests.map(async (r) => {
+      await yieldTurns(r.delay);
+      return processAddCheckpoint(r.body, w.deps);
+    }),
+  );
+  const cosigned: Cosigned[] = [];
+  responses.forEach((res, i) => {
+    const r = requests[i]!;
+    if (res.status !== 200) return;
+    const text = parseNote(forks[r.fork]!.checkpointNote(r.size)).text;
+    expect(verifyCosignatureLine(w.verifier, text, res.body.trimEnd())).toBeGreaterThan(0n);
+    cosigned.push({ fork: r.fork, size: r.size });
+  });
+  return { forks, w, stats, responses, cosigned, final: await w.memory.getLatest(ORIGIN) };
+}
+
+/** inconsistentPairs lists pairs of cosigned checkpoints that no single history contains. */
+function inconsistentPairs(forks: readonly TestLog[], cosigned: readonly Cosigned[]): Array<[Cosigned, Cosigned]> {
+  const distinct = [...new Map(cosigned.map((c) => [`${c.fork}/${c.size}`, c])).values()];
+  const bad: Array<[Cosigned, Cosigned]> = [];
+  for (const x of distinct) {
+    for (const y of distinct) {
+      // x is a prefix of y's history iff y's fork has x's root at x's size.
+      if (x.size <= y.size && !equalBytes(forks[y.fork]!.rootAt(x.size), forks[x.fork]!.rootAt(x.size))) bad.push([x, y]);
+    }
+  }
+  return bad;
+}
+
+describe('add-checkpoint under 1,000 concurrent requests from two forks of one log', () => {
+  it.each([1, 2, 3])('seed %i: cosigns only checkpoints of one history, and ends in a state extending all of them', async (seed) => {
+    const { forks, w, stats, responses, cosigned, final } = await raceForks({ seed, count: 1000, common: 4, size: 24, spreadTurns: 40 });
+    expect(responses.every((r) => [200, 409, 422].includes(r.status))).toBe(true);
+    expect(inconsistentPairs(forks, cosigned)).toEqual([]);
+    // The run really interleaved: swaps were lost and re-decided, and the tree grew several times.
+    expect(stats.swapsLost).toBeGreaterThan(0);
+    expect(new Set(cosigned.map((c) => c.size)).size).toBeGreaterThan(5);
+    // The final state is the largest cosigned tree and every cosigned checkpoint is its prefix.
+    const finalFork = forks.find((f) => equalBytes(f.rootAt(final!.size), final!.root))!;
+    expect(final!.size).toBe(cosigned.reduce((m, c) => (c.size > m ? c.size : m), 0n));
+    for (const c of cosigned) expect(equalBytes(finalFork.rootAt(c.size), forks[c.fork]!.rootAt(c.size))).toBe(true);
+    // The stored note carries the log's signature and the witness's cosignature.
+    const opened = openCheckpoint(final!.note, [parseVerifierKey(forks[0].vkey), w.verifier]);
+    expect(opened.note.verified).toHaveLength(2);
+    expect(opened.checkpoint.size).toBe(final!.size);
+  });
+
+  it('catches a store that writes without comparing (the check above is not vacuous)', async () => {
+    let found = 0;
+    for (const seed of [1, 2, 3]) {
+      const { forks, cosigned } = await raceForks({ seed, count: 1000, common: 4, size: 24, spreadTurns: 40, broken: true });
+      found += inconsistentPairs(forks, cosigned).length;
+    }
+    expect(found).toBeGreaterThan(0);
+  });
+});
+
+
+describe('add-checkpoint when the store fails or races', () => {
+  const log = newTestLog('example.com/log', testLeaves('leaf', 8));
+  const specs = [{ origin: log.origin, vkeys: [log.vkey] }];
+
+  /** failingStore fails once at `point`: on read, on swap before writing, or on swap after writing. */
+  function failingStore(inner: WitnessStore, point: 'read' | 'swap-before' | 'swap-after'): WitnessStore {
+    let failed = false;
+    const failOnce = (at: typeof point): void => {
+      if (at === point && !failed) {
+        failed = true;
+        throw new Error(`injected failure: ${point}`);
+      }
+    };
+    return {
+      async getLatest(origin) {
+        failOnce('read');
+        return inner.getLatest(origin);
+      },
+      async compareAndSwap(origin, expectedOld, next) {
+        failOnce('swap-before');
+        const ok = await inner.compareAndSwap(origin, expectedOld, next);
+        failOnce('swap-after');
+        return ok;
+      },
+    };
+  }
+
+  // Each failure point: the answer is a 500 that releases no cosignature, the state is what the
+  // store committed, and the log's next requests make progress from there.
+  const table = [
+    { point: 'read', stateAfterFailure: 3n, retry: [200] },
+    { point: 'swap-before', stateAfterFailure: 3n, retry: [200] },
+    { point: 'swap-after', stateAfterFailure: 6n, retry: [409, 200] },
+  ] as const;
+  it.each(table)('fails at $point: 500 without a cosignature, then recovers', async ({ point, stateAfterFailure, retry }) => {
+    const w = newTestWitness(specs);
+    expect((await processAddCheckpoint(await log.request(0n, 3n), w.deps)).status).toBe(200);
+    const failing = { ...w.deps, store: failingStore(w.memory, point) };
+    const res = await processAddCheckpoint(await log.request(3n, 6n), failing);
+    expect(res).toMatchObject({ status: 500, body: 'internal error\n', origin: log.origin });
+    expect(res.error?.code).toBe('store_failed');
+    expect((await w.memory.getLatest(log.origin))?.size).toBe(stateAfterFailure);
+    // The client retries the same request; after a commit it did not hear of, it gets a 409 with
+    // the new size and re-sends from there (a same-size request, which re-cosigns).
+    const first = await processAddCheckpoint(await log.request(3n, 6n), failing);
+    expect(first.status).toBe(retry[0]);
+    if (retry.length > 1) {
+      expect(first.body).toBe('6\n');
+      expect((await processAddCheckpoint(await log.request(6n, 6n), failing)).status).toBe(retry[1]);
+    }
+    expect((await w.memory.getLatest(log.origin))?.size).toBe(6n);
+  });
+
+  /** racingStore runs `interloper` to completion just before the first compare-and-swap. */
+  function racingStore(inner: WitnessStore, interloper: () => Promise<AddCheckpointResponse>, seen: AddCheckpointResponse[]): WitnessStore {
+    let raced = false;
+    return {
+      getLatest: (origin) => inner.getLatest(origin),
+      async compareAndSwap(origin, expectedOld, next) {
+        if (!raced) {
+          raced = true;
+          seen.push(await interloper());
+        }
+        return inner.compareAndSwap(origin, expectedOld, next);
+      },
+    };
+  }
+
+  it('re-decides after losing a swap to another fork: 409, and the loser is never cosigned', async () => {
+    const [forkA, forkB] = forkedTestLogs(ORIGIN, 2, 8);
+    const seen: AddCheckpointResponse[] = [];
+    const w = newTestWitness([{ origin: ORIGIN, vkeys: [forkA.vkey] }]);
+    const bodyB = await forkB.request(0n, 7n);
+    const deps = { ...w.deps, store: racingStore(w.memory, () => processAddCheckpoint(bodyB, w.deps), seen) };
+    const resA = await processAddCheckpoint(await forkA.request(0n, 6n), deps);
+    expect(seen[0]?.status).toBe(200);
+    expect(resA).toMatchObject({ status: 409, body: '7\n' });
+    expect((await w.memory.getLatest(ORIGIN))?.root).toEqual(forkB.rootAt(7n));
+  });
+
+  it('does not lose a swap to a re-cosigning of the same tree (only size and root are compared)', async () => {
+    const w = newTestWitness(specs);
+    await processAddCheckpoint(await log.request(0n, 3n), w.deps);
+    const seen: AddCheckpointResponse[] = [];
+    const refresh = await log.request(3n, 3n);
+    const deps = { ...w.deps, store: racingStore(w.memory, () => processAddCheckpoint(refresh, w.deps), seen) };
+    const res = await processAddCheckpoint(await log.request(3n, 6n), deps);
+    expect(seen[0]?.status).toBe(200);
+    expect(res.status).toBe(200);
+    expect((await w.memory.getLatest(log.origin))?.note).toBe(log.checkpointNote(6n) + res.body);
+  });
+
+  it(`gives up with 503 after ${MAX_ADD_CHECKPOINT_ATTEMPTS} lost swaps (a misbehaving store)`, async () => {
+    const w = newTestWitness(specs);
+    let swaps = 0;
+    const store: WitnessStore = {
+      getLatest: (origin) => w.memory.getLatest(origin),
+      async compareAndSwap() {
+        swaps++;
+        return false;
+      },
+    };
+    const res = await processAddCheckpoint(await log.request(0n, 3n), { ...w.deps, store });
+    expect(res).toMatchObject({ status: 503, body: 'internal error\n' });
+    expect(res.error?.code).toBe('store_contention');
+    expect(swaps).toBe(MAX_ADD_CHECKPOINT_ATTEMPTS);
+  });
+});
+
+describe('add-checkpoint against a reference model (fast-check)', () => {
+  // Two histories of one log sharing 3 leaves, up to 10 leaves each, plus an unknown log and a
+  // key the witness does not trust. The model knows which history each checkpoint is on, so it
+  // decides consistency from the trees themselves, not from proofs.
+  const N = 10;
+  const forks = forkedTestLogs(ORIGIN, 3, N);
+  const unknownLog = newTestLog('unknown.example/log', testLeaves('unknown', N));
+  const stranger = generateSignerKey(ORIGIN);
+  type Tamper = 'none' | 'proof' | 'untrusted-key' | 'unknown-origin' | 'empty-root';
+  interface Op {
+    fork: 0 | 1;
+    /** old is the witness's latest size (what an up-to-date log sends), or any size. */
+    old: 'latest' | number;
+    /** size is a step above old (a log pushing its next checkpoint), or any size. */
+    size: { step: number } | { abs: number };
+    tamper: Tamper;
+  }
+  /** Request is an Op resolved against the model's state. */
+  interface Request {
+    fork: 0 | 1;
+    old: bigint;
+    size: bigint;
+    tamper: Tamper;
+  }
+  const opArb: fc.Arbitrary<Op> = fc.record({
+    fork: fc.constantFrom(0 as const, 1 as const),
+    old: fc.oneof({ arbitrary: fc.constant('latest' as const), weight: 3 }, { arbitrary: fc.integer({ min: 0, max: N }), weight: 1 }),
+    size: fc.oneof(
+      { arbitrary: fc.integer({ min: 0, max: 3 }).map((step) => ({ step })), weight: 3 },
+      { arbitrary: fc.integer({ min: 0, max: N }).map((abs) => ({ abs })), weight: 1 },
+    ),
+    tamper: fc.oneof(
+      { arbitrary: fc.constant<Tamper>('none'), weight: 8 },
+      { arbitrary: fc.constantFrom<Tamper>('proof', 'untrusted-key', 'unknown-origin', 'empty-root'), weight: 2 },
+    ),
+  });
+
+  function resolve(op: Op, latest: WitnessTreeState | undefined): Request {
+    const old = op.old === 'latest' ? (latest?.size ?? 0n) : BigInt(op.old);
+    const size = 'abs' in op.size ? BigInt(op.size.abs) : BigInt(Math.min(N, Number(old) + op.size.step));
+    return { fork: op.fork, old, size: op.tamper === 'empty-root' ? 0n : size, tamper: op.tamper };
+  }
+
+  async function buildBody(r: Request): Promise<string> {
+    const log = forks[r.fork];
+    const proof = await log.proof(r.old, r.size);
+    let note = log.checkpointNote(r.size);
+    if (r.tamper === 'proof') {
+      if (proof.length > 0) proof[0] = proof[0]!.map((b, i) => (i === 0 ? b ^ 1 : b));
+      else proof.push(log.rootAt(1n));
+    }
+    if (r.tamper === 'untrusted-key') note = signNote(parseNote(note).text, [stranger.signer]);
+    if (r.tamper === 'unknown-origin') return unknownLog.request(r.old, r.size, proof);
+    if (r.tamper === 'empty-root') note = signNote(formatCheckpoint({ origin: ORIGIN, size: 0n, root: log.rootAt(1n) }), [log.signer]);
+    return formatAddCheckpointRequest({ oldSize: r.old, proof, checkpointNote: note });
+  }
+
+  /** expected is the status tlog-witness requires, decided from tree facts in the spec's order. */
+  function expected(r: Request, latest: WitnessTreeState | undefined): number {
+    if (r.tamper === 'unknown-origin') return 404;
+    if (r.tamper === 'untrusted-key') return 403;
+    if (r.old > r.size) return 400;
+    if (r.tamper === 'empty-root') return 422;
+    if (r.old !== (latest?.size ?? 0n)) return 409;
+    if (r.tamper === 'proof') return 422;
+    if (r.old === 0n) return 200;
+    // A genuine proof verifies iff the stored tree is this history's tree of the old size.
+    return equalBytes(latest!.root, forks[r.fork].rootAt(r.old)) ? 200 : 422;
+  }
+
+  it('answers every request sequence as the model does, and the state follows the model', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArb, { maxLength: 25 }), async (ops) => {
+        const w = newTestWitness([{ origin: ORIGIN, vkeys: [forks[0].vkey] }]);
+        let model: CosignedCheckpoint | undefined;
+        for (const op of ops) {
+          w.clock.advance(1000);
+          const r = resolve(op, model);
+          const res = await processAddCheckpoint(await buildBody(r), w.deps);
+          const want = expected(r, model);
+          expect(res.status, `${JSON.stringify(r, (_, v) => (typeof v === 'bigint' ? `${v}` : v))}: ${res.body}`).toBe(want);
+          if (want === 409) expect(res.body).toBe(`${model?.size ?? 0n}\n`);
+          if (want === 200) {
+            const log = forks[r.fork];
+            const text = parseNote(log.checkpointNote(r.size)).text;
+            expect(verifyCosignatureLine(w.verifier, text, res.body)).toBe(BigInt(w.clock.nowMs() / 1000));
+            model = { size: r.size, root: log.rootAt(r.size), note: log.checkpointNote(r.size) + res.body };
+          }
+          expect(await w.memory.getLatest(ORIGIN)).toEqual(model);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
