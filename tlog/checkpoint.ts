@@ -1,11 +1,9 @@
 // C2SP tlog-checkpoint (c2sp.org/tlog-checkpoint@v1.0.0): the note text of a signed tree head.
 import { decodeBase64, encodeBase64 } from './base64.ts';
 import { TlogError } from './errors.ts';
-import { HASH_SIZE, type Hash } from './merkle.ts';
+import { HASH_SIZE, MAX_UINT64, type Hash } from './merkle.ts';
 import { verifyNote, type NoteVerifier, type ParsedNote, type VerifiedNote, type VerifierList } from './note.ts';
 
-/** MAX_TREE_SIZE is the largest tree size a checkpoint can carry: 2^64 - 1 (uint64). */
-export const MAX_TREE_SIZE = 2n ** 64n - 1n;
 
 const DECIMAL_UINT = /^(?:0|[1-9][0-9]{0,19})$/; // no leading zeroes; 20 digits bound 2^64 - 1
 const CONTROL_CHARS = /[\u0000-\u0009\u000b-\u001f]/;
@@ -70,7 +68,7 @@ export function formatCheckpoint(c: {
   if (c.origin === '' || c.origin.includes('\n') || CONTROL_CHARS.test(c.origin) || LONE_SURROGATE.test(c.origin)) {
     throw new TlogError('invalid_argument', 'checkpoint origin must be a non-empty line without control characters');
   }
-  if (typeof c.size !== 'bigint' || c.size < 0n || c.size > MAX_TREE_SIZE) {
+  if (typeof c.size !== 'bigint' || c.size < 0n || c.size > MAX_UINT64) {
     throw new TlogError('invalid_argument', 'checkpoint size must be a uint64 bigint');
   }
   if (c.root.length !== HASH_SIZE) throw new TlogError('invalid_argument', 'checkpoint root must be 32 bytes');
@@ -106,7 +104,7 @@ export function parseTreeSize(s: string): bigint {
   // s is attacker-controlled; the regex bounds the length before BigInt sees it.
   if (!DECIMAL_UINT.test(s)) throw malformed('checkpoint size is not a decimal number without leading zeroes');
   const n = BigInt(s);
-  if (n > MAX_TREE_SIZE) throw malformed('checkpoint size exceeds 2^64 - 1');
+  if (n > MAX_UINT64) throw malformed('checkpoint size exceeds 2^64 - 1');
   return n;
 }
 

@@ -1,6 +1,6 @@
 import { TlogError } from './errors.ts';
-import { EMPTY_ROOT, hashChildren, isHash, type Hash, type NodeId } from './merkle.ts';
-import { UINT64_MAX, assertUint64, rangeNodes } from './proof.ts';
+import { EMPTY_ROOT, MAX_UINT64, hashChildren, isHash, type Hash, type NodeId } from './merkle.ts';
+import { assertUint64, rangeNodes } from './proof.ts';
 
 /** NodeCallback receives each complete subtree a CompactRange append completes. */
 export type NodeCallback = (id: NodeId, hash: Hash) => void;
@@ -66,7 +66,7 @@ export class CompactRange {
    */
   append(leafHash: Hash, onNode?: NodeCallback): void {
     if (!isHash(leafHash)) throw new TlogError('invalid_argument', 'leaf hash must be 32 bytes');
-    if (this.#size === UINT64_MAX) throw new TlogError('invalid_argument', 'compact range is full (2^64 − 1 leaves)');
+    if (this.#size === MAX_UINT64) throw new TlogError('invalid_argument', 'compact range is full (2^64 − 1 leaves)');
     let hash: Hash = new Uint8Array(leafHash); // the frontier may keep it; don't alias the caller's bytes
     const completed: Array<[NodeId, Hash]> = [[{ level: 0, index: this.#size }, hash]];
     let index = this.#size;

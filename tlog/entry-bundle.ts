@@ -1,7 +1,8 @@
 // Entry bundles of C2SP tlog-tiles ("Log entries"): up to 256 entries, each a big-endian uint16
 // length followed by the entry's bytes; and which bundles hold which entries.
 import { TlogError } from './errors.ts';
-import { MAX_UINT64, TILE_WIDTH, type BundleId } from './tile.ts';
+import { MAX_UINT64 } from './merkle.ts';
+import { TILE_WIDTH, type BundleId } from './tile.ts';
 
 /** MAX_ENTRY_SIZE is the largest entry a bundle can carry: its length prefix is a uint16. */
 export const MAX_ENTRY_SIZE = 0xffff;

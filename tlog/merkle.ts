@@ -7,6 +7,9 @@ export type Hash = Uint8Array;
 /** HASH_SIZE is the size in bytes of every tree hash (RFC 6962 §2.1, SHA-256). */
 export const HASH_SIZE = 32;
 
+/** MAX_UINT64 is the largest tree size or index: sizes and indices are uint64 (RFC 9162 §2.1). */
+export const MAX_UINT64 = (1n << 64n) - 1n;
+
 /** RFC6962_LEAF_PREFIX is the domain-separation byte of leaf hashes (RFC 6962 §2.1). */
 export const RFC6962_LEAF_PREFIX = 0x00;
 

@@ -5,6 +5,7 @@ import { TlogError } from './errors.ts';
 import {
   EMPTY_ROOT,
   HASH_SIZE,
+  MAX_UINT64,
   equalBytes,
   hashChildren,
   isHash,
@@ -14,9 +15,6 @@ import {
   type NodeId,
 } from './merkle.ts';
 
-/** UINT64_MAX is the largest tree size or index (RFC 9162 uses uint64 sizes). */
-export const UINT64_MAX = (1n << 64n) - 1n;
-
 /** TreeRange is the half-open leaf interval [start, end) of a tree. */
 export interface TreeRange {
   start: bigint;
@@ -25,7 +23,7 @@ export interface TreeRange {
 
 /** assertUint64 throws TlogError 'invalid_argument' unless v is a bigint in [0, 2^64). */
 export function assertUint64(v: bigint, what: string): void {
-  if (typeof v !== 'bigint' || v < 0n || v > UINT64_MAX) {
+  if (typeof v !== 'bigint' || v < 0n || v > MAX_UINT64) {
     throw new TlogError('invalid_argument', `${what} ${String(v)} is not a uint64`);
   }
 }

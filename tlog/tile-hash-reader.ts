@@ -12,13 +12,13 @@ import {
   equalBytes,
   hashLeaf,
   isHash,
+  MAX_UINT64,
   rootFromLeafHashes,
   type Hash,
   type HashReader,
   type NodeId,
 } from './merkle.ts';
 import {
-  MAX_UINT64,
   TILE_HEIGHT,
   TILE_WIDTH,
   formatEntriesPath,

@@ -2,9 +2,8 @@
 // tiles) and the leaf hashes of a new batch, produce every tile to write, without reading or
 // rehashing any full tile of history. Amortised cost: about 1 + 1/256 + … hashes per leaf.
 import { TlogError } from './errors.ts';
-import { HASH_SIZE, rootFromLeafHashes, type Hash } from './merkle.ts';
+import { HASH_SIZE, MAX_UINT64, rootFromLeafHashes, type Hash } from './merkle.ts';
 import {
-  MAX_UINT64,
   TILE_HEIGHT,
   TILE_WIDTH,
   formatTileData,

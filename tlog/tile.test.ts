@@ -2,9 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CompactRange } from './compact-range.ts';
 import { isTlogError } from './errors.ts';
-import { hashChildren, hashLeaf, rootFromLeafHashes, type Hash } from './merkle.ts';
+import { MAX_UINT64, hashChildren, hashLeaf, rootFromLeafHashes, type Hash } from './merkle.ts';
 import {
-  MAX_UINT64,
   TILE_WIDTH,
   formatEntriesPath,
   formatTileData,

@@ -4,6 +4,7 @@ import { TlogError } from './errors.ts';
 import {
   EMPTY_ROOT,
   HASH_SIZE,
+  MAX_UINT64,
   hashChildren,
   rootFromLeafHashes,
   type Hash,
@@ -19,8 +20,6 @@ export const TILE_WIDTH = 256;
 /** MAX_TILE_LEVEL is the highest tile level a path may carry (tlog-tiles: "between 0 and 63"). */
 export const MAX_TILE_LEVEL = 63;
 
-/** MAX_UINT64 is the largest tree size or index (sizes and indices are uint64). */
-export const MAX_UINT64 = (1n << 64n) - 1n;
 
 /**
  * BundleId names an entry bundle: its index N and width W (1..255 for a partial bundle, 256 for a

@@ -4,7 +4,7 @@
 // malformed body, which the witness answers with 400 Bad Request.
 import { decodeBase64, encodeBase64, encodeHex } from './base64.ts';
 import { TlogError } from './errors.ts';
-import { HASH_SIZE, type Hash } from './merkle.ts';
+import { HASH_SIZE, MAX_UINT64, type Hash } from './merkle.ts';
 import { parseSignatureLine, parseSignatureLines, type NoteSignature } from './note.ts';
 import { sha256 } from './sha256.ts';
 
@@ -26,7 +26,6 @@ export const DEFAULT_MAX_WITNESS_BODY_BYTES = 128 * 1024;
 /** TLOG_SIZE_CONTENT_TYPE is the exact Content-Type of a 409 Conflict answer to add-checkpoint. */
 export const TLOG_SIZE_CONTENT_TYPE = 'text/x.tlog.size';
 
-const UINT64_MAX = (1n << 64n) - 1n;
 const DECIMAL = '(0|[1-9][0-9]*)';
 const OLD_LINE = new RegExp(`^old ${DECIMAL}$`);
 const SUBTREE_LINE = new RegExp(`^subtree ${DECIMAL} ${DECIMAL}$`);
@@ -234,7 +233,7 @@ function checkReferenceCheckpoint(checkpoint: string, lineNo: number): void {
 
 function parseUint64(digits: string, lineNo: number, what: string): bigint {
   const v = BigInt(digits); // digits matched DECIMAL, so BigInt cannot throw
-  if (v > UINT64_MAX) throw requestError(lineNo, `${what} ${digits} does not fit in 64 bits`);
+  if (v > MAX_UINT64) throw requestError(lineNo, `${what} ${digits} does not fit in 64 bits`);
   return v;
 }
 
@@ -243,7 +242,7 @@ function formatProofLines(proof: readonly Hash[]): string {
 }
 
 function checkUint64Arg(v: bigint, what: string): void {
-  if (typeof v !== 'bigint' || v < 0n || v > UINT64_MAX) {
+  if (typeof v !== 'bigint' || v < 0n || v > MAX_UINT64) {
     throw new TlogError('invalid_argument', `${what} must be a uint64 bigint`);
   }
 }

@@ -1,6 +1,6 @@
 // An in-memory WitnessStore for tests, tools and the embedded mode's throw-away witnesses. It is
 // not durable across restarts: a production witness uses the PostgreSQL store.
-import { MAX_TREE_SIZE } from '../tlog/checkpoint.ts';
+import { MAX_UINT64 } from '../tlog/merkle.ts';
 import { HASH_SIZE, equalBytes } from '../tlog/merkle.ts';
 import { WitnessError } from './errors.ts';
 import type { CosignedCheckpoint, WitnessStore, WitnessTreeState } from './store.ts';
@@ -47,7 +47,7 @@ function copy(c: CosignedCheckpoint): CosignedCheckpoint {
 }
 
 function checkState(c: CosignedCheckpoint): void {
-  if (typeof c.size !== 'bigint' || c.size < 0n || c.size > MAX_TREE_SIZE || c.root.length !== HASH_SIZE || c.note === '') {
+  if (typeof c.size !== 'bigint' || c.size < 0n || c.size > MAX_UINT64 || c.root.length !== HASH_SIZE || c.note === '') {
     throw new WitnessError('internal_error', 'witness store was asked to store an invalid checkpoint state');
   }
 }
