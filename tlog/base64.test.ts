@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decodeBase64, decodeHex, encodeBase64, encodeHex } from './base64.ts';
-import { isTlogError } from './errors.ts';
+import { expectTlogError } from '../test/tlog-errors.ts';
 
 describe('decodeBase64 (strict, like Go StdEncoding)', () => {
   it('round-trips any bytes', () => {
@@ -21,8 +21,7 @@ describe('decodeBase64 (strict, like Go StdEncoding)', () => {
     ['YR==', 'non-zero unused bits (non-canonical)'],
     ['YWJ-', 'URL-safe alphabet'],
   ])('rejects %j: %s', (s) => {
-    expect(() => decodeBase64(s)).toThrow();
-    try { decodeBase64(s); } catch (e) { expect(isTlogError(e, 'malformed_base64')).toBe(true); }
+    expectTlogError(() => decodeBase64(s), 'malformed_base64');
   });
 
   it('accepts the empty string as zero bytes', () => {

@@ -2,10 +2,10 @@ import { createHash, generateKeyPairSync, sign as cryptoSign } from 'node:crypto
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { b64, describeVectors, readVectorJson } from '../test/vectors.ts';
+import { errorCodeOf } from '../test/tlog-errors.ts';
 import { MAX_UINT64 } from './merkle.ts';
 import { formatCheckpoint, openCheckpoint, parseCheckpoint, parseTreeSize } from './checkpoint.ts';
 import { parseCosignerKey, verifyCosignature } from './cosignature.ts';
-import { isTlogError, type TlogErrorCode } from './errors.ts';
 import { EMPTY_ROOT } from './merkle.ts';
 import { formatNote, parseNote, signNote, verifyNote, type NoteSignature, type NoteVerifier } from './note.ts';
 import { newEd25519Signer } from './note-ed25519.ts';
@@ -16,15 +16,6 @@ import { formatVerifierKey, parseVerifierKey } from './note-key.ts';
 const CHECKPOINT_PARSE = 'checkpoint/checkpoint-parse.json';
 const REAL_CHECKPOINTS = 'checkpoint/real-checkpoints.json';
 const REKOR_V2 = 'rekor/rekor-v2-inclusion.json';
-
-function codeOf(fn: () => unknown): TlogErrorCode | 'no error' | 'foreign error' {
-  try {
-    fn();
-    return 'no error';
-  } catch (err) {
-    return isTlogError(err) ? err.code : 'foreign error';
-  }
-}
 
 describeVectors(`checkpoint bodies: ${CHECKPOINT_PARSE}`, () => {
   const v = readVectorJson(CHECKPOINT_PARSE);
@@ -39,8 +30,8 @@ describeVectors(`checkpoint bodies: ${CHECKPOINT_PARSE}`, () => {
         });
       } else {
         it(`refuses a ${root.length}-byte root for ${JSON.stringify(c.origin)} (Go formats it; C2SP roots are SHA-256)`, () => {
-          expect(codeOf(() => formatCheckpoint({ origin: c.origin, size: BigInt(c.size), root }))).toBe('invalid_argument');
-          expect(codeOf(() => parseCheckpoint(c.want))).toBe('malformed_checkpoint');
+          expect(errorCodeOf(() => formatCheckpoint({ origin: c.origin, size: BigInt(c.size), root }))).toBe('invalid_argument');
+          expect(errorCodeOf(() => parseCheckpoint(c.want))).toBe('malformed_checkpoint');
         });
       }
     }
@@ -57,14 +48,14 @@ describeVectors(`checkpoint bodies: ${CHECKPOINT_PARSE}`, () => {
             expect(got().origin).toBe('not-go.sum database tree');
             return;
           }
-          expect(codeOf(got)).toBe('malformed_checkpoint');
+          expect(errorCodeOf(got)).toBe('malformed_checkpoint');
         } else if (c.want.c2sp_strict === 'reject') {
-          expect(codeOf(got)).toBe('malformed_checkpoint');
+          expect(errorCodeOf(got)).toBe('malformed_checkpoint');
         } else {
           const hash = c.want.hash_b64 ?? c.in.split('\n')[2];
           if (b64(hash).length !== 32) {
             // The Go parsers take any hash length; C2SP roots are 32-byte SHA-256 hashes.
-            expect(codeOf(got)).toBe('malformed_checkpoint');
+            expect(errorCodeOf(got)).toBe('malformed_checkpoint');
             return;
           }
           const cp = got();
@@ -79,7 +70,7 @@ describeVectors(`checkpoint bodies: ${CHECKPOINT_PARSE}`, () => {
   describe('c2sp_strictness_extra_derived', () => {
     for (const c of v.c2sp_strictness_extra_derived) {
       it(c.desc, () => {
-        if (c.want.startsWith('reject')) expect(codeOf(() => parseCheckpoint(c.in))).toBe('malformed_checkpoint');
+        if (c.want.startsWith('reject')) expect(errorCodeOf(() => parseCheckpoint(c.in))).toBe('malformed_checkpoint');
         else expect(parseCheckpoint(c.in)).toEqual({ origin: 'example.com/log', size: 0n, root: EMPTY_ROOT, extensions: [] });
       });
     }
@@ -102,21 +93,21 @@ describe('checkpoint parsing and formatting', () => {
     [`o\r\n1\n${rootLine}\n`, 'malformed_checkpoint'],
     [`go.sum database tree\n1\n${rootLine}\n`, 'no error'],
   ])('%j → %s', (text, want) => {
-    expect(codeOf(() => parseCheckpoint(text))).toBe(want);
+    expect(errorCodeOf(() => parseCheckpoint(text))).toBe(want);
   });
 
   it('returns extension lines for the caller to judge, and formatCheckpoint refuses to write them', () => {
     const cp = parseCheckpoint(`o\n1\n${rootLine}\nfirst\nsecond\n`);
     expect(cp.extensions).toEqual(['first', 'second']);
-    expect(codeOf(() => formatCheckpoint(cp))).toBe('invalid_argument');
+    expect(errorCodeOf(() => formatCheckpoint(cp))).toBe('invalid_argument');
   });
 
   it('formatCheckpoint refuses values it could not parse back', () => {
-    expect(codeOf(() => formatCheckpoint({ origin: '', size: 1n, root }))).toBe('invalid_argument');
-    expect(codeOf(() => formatCheckpoint({ origin: 'a\nb', size: 1n, root }))).toBe('invalid_argument');
-    expect(codeOf(() => formatCheckpoint({ origin: 'a', size: -1n, root }))).toBe('invalid_argument');
-    expect(codeOf(() => formatCheckpoint({ origin: 'a', size: MAX_UINT64 + 1n, root }))).toBe('invalid_argument');
-    expect(codeOf(() => parseTreeSize('01'))).toBe('malformed_checkpoint');
+    expect(errorCodeOf(() => formatCheckpoint({ origin: '', size: 1n, root }))).toBe('invalid_argument');
+    expect(errorCodeOf(() => formatCheckpoint({ origin: 'a\nb', size: 1n, root }))).toBe('invalid_argument');
+    expect(errorCodeOf(() => formatCheckpoint({ origin: 'a', size: -1n, root }))).toBe('invalid_argument');
+    expect(errorCodeOf(() => formatCheckpoint({ origin: 'a', size: MAX_UINT64 + 1n, root }))).toBe('invalid_argument');
+    expect(errorCodeOf(() => parseTreeSize('01'))).toBe('malformed_checkpoint');
   });
 
   it('parseCheckpoint(formatCheckpoint(c)) round-trips', () => {
@@ -131,7 +122,7 @@ describe('checkpoint parsing and formatting', () => {
   it('never throws anything but TlogError on arbitrary input', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' })), (s) => {
-        expect(codeOf(() => parseCheckpoint(s))).not.toBe('foreign error');
+        expect(errorCodeOf(() => parseCheckpoint(s))).not.toBe('foreign error');
       }),
     );
   });
@@ -141,9 +132,9 @@ describe('checkpoint parsing and formatting', () => {
     const verifier = parseVerifierKey(formatVerifierKey({ name: signer.name, type: 1, publicKey: signer.publicKey }));
     const note = signNote(formatCheckpoint({ origin: 'example.com/log', size: 5n, root }), [signer]);
     expect(openCheckpoint(note, [verifier], { origin: 'example.com/log' }).checkpoint.size).toBe(5n);
-    expect(codeOf(() => openCheckpoint(note, [verifier], { origin: 'example.com/other' }))).toBe('malformed_checkpoint');
-    expect(codeOf(() => openCheckpoint(note.replace('\n5\n', '\n6\n'), [verifier]))).toBe('invalid_signature');
-    expect(codeOf(() => openCheckpoint(signNote('not a checkpoint\n', [signer]), [verifier]))).toBe('malformed_checkpoint');
+    expect(errorCodeOf(() => openCheckpoint(note, [verifier], { origin: 'example.com/other' }))).toBe('malformed_checkpoint');
+    expect(errorCodeOf(() => openCheckpoint(note.replace('\n5\n', '\n6\n'), [verifier]))).toBe('invalid_signature');
+    expect(errorCodeOf(() => openCheckpoint(signNote('not a checkpoint\n', [signer]), [verifier]))).toBe('malformed_checkpoint');
   });
 });
 
@@ -210,8 +201,8 @@ describeVectors(`real signed checkpoints: ${REAL_CHECKPOINTS}`, () => {
 
       it('rejects the note when its text is altered', () => {
         const altered = c.note.replace(/\n([0-9]+)\n/, (_, n: string) => `\n${BigInt(n) + 1n}\n`);
-        expect(codeOf(() => openCheckpoint(altered, logVerifiers(c)))).toBe('invalid_signature');
-        expect(codeOf(() => verifyNote(altered, cosigners.length > 0 ? cosigners : logVerifiers(c)))).toBe('invalid_signature');
+        expect(errorCodeOf(() => openCheckpoint(altered, logVerifiers(c)))).toBe('invalid_signature');
+        expect(errorCodeOf(() => verifyNote(altered, cosigners.length > 0 ? cosigners : logVerifiers(c)))).toBe('invalid_signature');
       });
     });
   }
@@ -267,10 +258,10 @@ describe('RFC 6962 note signatures from a fresh key', () => {
       };
       const text = formatCheckpoint({ origin: 'ct.example/log', size: 7n, root: EMPTY_ROOT });
       expect(openCheckpoint(formatNote(text, [sign(text, 7n)]), [v]).checkpoint.size).toBe(7n);
-      expect(codeOf(() => openCheckpoint(formatNote(text, [sign(text, 8n)]), [v]))).toBe('invalid_signature');
-      expect(codeOf(() => openCheckpoint(formatNote(text, [sign(text, 7n, 2)]), [v]))).toBe('invalid_signature');
+      expect(errorCodeOf(() => openCheckpoint(formatNote(text, [sign(text, 8n)]), [v]))).toBe('invalid_signature');
+      expect(errorCodeOf(() => openCheckpoint(formatNote(text, [sign(text, 7n, 2)]), [v]))).toBe('invalid_signature');
       const withExt = `${text}ext\n`;
-      expect(codeOf(() => verifyNote(formatNote(withExt, [sign(withExt, 7n)]), [v]))).toBe('invalid_signature');
+      expect(errorCodeOf(() => verifyNote(formatNote(withExt, [sign(withExt, 7n)]), [v]))).toBe('invalid_signature');
     }
   });
 });

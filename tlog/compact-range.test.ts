@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { isTlogError } from './errors.ts';
-import { EMPTY_ROOT, hashLeaf, rootFromLeafHashes, type Hash, type NodeId } from './merkle.ts';
+import { throwsTlogError } from '../test/tlog-errors.ts';
+import { labelledLeafHashes } from '../test/trees.ts';
+import { EMPTY_ROOT, rootFromLeafHashes, type Hash, type NodeId } from './merkle.ts';
 import { CompactRange } from './compact-range.ts';
 import { MemoryHashStore } from './memory-hash-store.ts';
 import { rangeNodes } from './proof.ts';
 
-const LEAVES = Array.from({ length: 300 }, (_, x) => hashLeaf(new TextEncoder().encode(`entry ${x}`)));
+const LEAVES = labelledLeafHashes('entry', 300);
 const key = (id: NodeId): string => `${id.level}/${id.index}`;
 
 function build(n: number, onNode?: (id: NodeId, h: Hash) => void): CompactRange {
@@ -86,9 +87,7 @@ describe('CompactRange', () => {
   });
 
   it('rejects a malformed frontier', () => {
-    const bad = (f: () => unknown): boolean => {
-      try { f(); return false; } catch (e) { return isTlogError(e, 'invalid_argument'); }
-    };
+    const bad = (f: () => unknown): boolean => throwsTlogError(f, 'invalid_argument');
     const three = build(3).hashes; // 3 = 2 + 1: two hashes
     expect(bad(() => CompactRange.fromNodes(3n, three.slice(1)))).toBe(true);
     expect(bad(() => CompactRange.fromNodes(4n, three))).toBe(true);

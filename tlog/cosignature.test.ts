@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { b64, describeVectors, hex, readVectorJson } from '../test/vectors.ts';
+import { errorCodeOf } from '../test/tlog-errors.ts';
 import { formatCheckpoint } from './checkpoint.ts';
 import {
   COSIGNATURE_V1_SIGNATURE_BYTES,
@@ -13,22 +14,12 @@ import {
   verifyCosignature,
   verifyCosignatureLine,
 } from './cosignature.ts';
-import { isTlogError, type TlogErrorCode } from './errors.ts';
 import { EMPTY_ROOT } from './merkle.ts';
 import { formatSignatureLine, parseSignatureLine, verifyNote } from './note.ts';
 import { NOTE_KEY_TYPE_COSIGNATURE_V1 } from './note-key-id.ts';
 import { formatVerifierKey, parseVerifierKey } from './note-key.ts';
 
 const COSIGNATURES = 'cosignature/cosignatures.json';
-
-function codeOf(fn: () => unknown): TlogErrorCode | 'no error' | 'foreign error' {
-  try {
-    fn();
-    return 'no error';
-  } catch (err) {
-    return isTlogError(err) ? err.code : 'foreign error';
-  }
-}
 
 describeVectors(`cosignature/v1: ${COSIGNATURES}`, () => {
   const v = readVectorJson(COSIGNATURES);
@@ -68,7 +59,7 @@ describeVectors(`cosignature/v1: ${COSIGNATURES}`, () => {
       it('fails over any other checkpoint body (the origin line is signed)', () => {
         for (const other of v.vectors) {
           if (other.checkpoint_body === c.checkpoint_body) continue;
-          expect(codeOf(() => verifyCosignatureLine(verifier, other.checkpoint_body, c.signature_line))).toBe('invalid_signature');
+          expect(errorCodeOf(() => verifyCosignatureLine(verifier, other.checkpoint_body, c.signature_line))).toBe('invalid_signature');
         }
       });
 
@@ -85,17 +76,17 @@ describeVectors(`cosignature/v1: ${COSIGNATURES}`, () => {
       it(n.why ?? n.mutation, () => {
         if (n.line !== undefined) {
           const want = n.why.startsWith('signature blob of wrong size') ? 'malformed_cosignature' : 'unverified_note';
-          expect(codeOf(() => verifyCosignatureLine(verifier, det.checkpoint_body, n.line))).toBe(want);
+          expect(errorCodeOf(() => verifyCosignatureLine(verifier, det.checkpoint_body, n.line))).toBe(want);
           // In a whole note, a line of another key is ignored; a wrong-size line of this key rejects the note.
           const note = `${det.checkpoint_body}\n${n.line}${det.signature_line}`;
           if (want === 'unverified_note') expect(verifyNote(note, [verifier]).unverified).toHaveLength(1);
-          else expect(codeOf(() => verifyNote(note, [verifier]))).toBe('invalid_signature');
+          else expect(errorCodeOf(() => verifyNote(note, [verifier]))).toBe('invalid_signature');
         } else {
           // timestamp 1234 -> 1235 with the same signature bytes
           const sig = parseSignatureLine(det.signature_line.slice(0, -1));
           const mutated = sig.signature.slice();
           new DataView(mutated.buffer).setBigUint64(0, 1235n);
-          expect(codeOf(() => verifyCosignature(verifier, det.checkpoint_body, { ...sig, signature: mutated }))).toBe('invalid_signature');
+          expect(errorCodeOf(() => verifyCosignature(verifier, det.checkpoint_body, { ...sig, signature: mutated }))).toBe('invalid_signature');
         }
       });
     }
@@ -107,7 +98,7 @@ describeVectors(`cosignature/v1: ${COSIGNATURES}`, () => {
         const blob = b64(c.sig_b64);
         const get = () => parseTimestampedSignature(blob.subarray(4)).timestamp;
         if (c.want_unix !== undefined) expect(get()).toBe(BigInt(c.want_unix));
-        else expect(codeOf(get)).toBe('malformed_cosignature');
+        else expect(errorCodeOf(get)).toBe('malformed_cosignature');
       });
     }
   });
@@ -123,8 +114,8 @@ describeVectors(`cosignature/v1: ${COSIGNATURES}`, () => {
     for (const c of v.vkey_parsing.invalid) {
       it(`rejects ${c.vkey} (${c.why})`, () => {
         const want = c.why.startsWith('unsupported') ? 'unsupported_key_type' : 'malformed_key';
-        expect(codeOf(() => parseCosignerKey(c.vkey))).toBe(want);
-        expect(codeOf(() => parseVerifierKey(c.vkey))).toBe(want);
+        expect(errorCodeOf(() => parseCosignerKey(c.vkey))).toBe(want);
+        expect(errorCodeOf(() => parseVerifierKey(c.vkey))).toBe(want);
       });
     }
   });
@@ -144,16 +135,16 @@ describe('signing and verifying cosignatures', () => {
     for (const t of [0n, MAX_COSIGNATURE_TIMESTAMP]) {
       expect(verifyCosignatureLine(verifier, body, signCosignature(signer, body, t))).toBe(t);
     }
-    expect(codeOf(() => signCosignature(signer, body, -1n))).toBe('invalid_argument');
-    expect(codeOf(() => signCosignature(signer, body, MAX_COSIGNATURE_TIMESTAMP + 1n))).toBe('invalid_argument');
-    expect(codeOf(() => signCosignature(signer, 'not a checkpoint\n', 1n))).toBe('malformed_checkpoint');
+    expect(errorCodeOf(() => signCosignature(signer, body, -1n))).toBe('invalid_argument');
+    expect(errorCodeOf(() => signCosignature(signer, body, MAX_COSIGNATURE_TIMESTAMP + 1n))).toBe('invalid_argument');
+    expect(errorCodeOf(() => signCosignature(signer, 'not a checkpoint\n', 1n))).toBe('malformed_checkpoint');
   });
 
   it('refuses a timestamp of 2^63 or more even when the layout is right', () => {
     const sig = parseSignatureLine(signCosignature(signer, body, 5n).slice(0, -1));
     const big = sig.signature.slice();
     new DataView(big.buffer).setBigUint64(0, 2n ** 63n);
-    expect(codeOf(() => parseTimestampedSignature(big))).toBe('malformed_cosignature');
+    expect(errorCodeOf(() => parseTimestampedSignature(big))).toBe('malformed_cosignature');
     expect(verifier.verify(new TextEncoder().encode(body), big)).toBe(false);
   });
 
@@ -167,10 +158,10 @@ describe('signing and verifying cosignatures', () => {
         new DataView(blob.buffer).setUint32(0, sig.keyId);
         blob[bit >> 3] = (blob[bit >> 3] as number) ^ (1 << (bit & 7));
         const flipped = formatSignatureLine({ name: sig.name, keyId: new DataView(blob.buffer).getUint32(0), signature: blob.subarray(4) });
-        expect(['unverified_note', 'invalid_signature', 'malformed_cosignature']).toContain(codeOf(() => verifyCosignatureLine(verifier, body, flipped)));
+        expect(['unverified_note', 'invalid_signature', 'malformed_cosignature']).toContain(errorCodeOf(() => verifyCosignatureLine(verifier, body, flipped)));
         const i = pos % body.length;
         const text = body.slice(0, i) + String.fromCharCode(body.charCodeAt(i) ^ 1) + body.slice(i + 1);
-        expect(codeOf(() => verifyCosignatureLine(verifier, text, line))).toBe('invalid_signature');
+        expect(errorCodeOf(() => verifyCosignatureLine(verifier, text, line))).toBe('invalid_signature');
       }),
       { numRuns: 100 },
     );

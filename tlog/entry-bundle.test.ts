@@ -7,25 +7,14 @@ import {
   encodeEntryBundle,
   parseEntryBundle,
 } from './entry-bundle.ts';
-import { isTlogError } from './errors.ts';
 import { formatEntriesPath } from './tile.ts';
 import { describeVectors, hex, readVectorBytes, readVectorJson } from '../test/vectors.ts';
+import { expectTlogError, expectTlogErrorIfThrows } from '../test/tlog-errors.ts';
 import { hashLeaf } from './merkle.ts';
 
 const TILE_PATHS = 'tiles/tile-paths.json';
 const TESTLOG = 'tiles/tessera-testlog/testlog.json';
 const TESTLOG_DIR = 'tiles/tessera-testlog/log';
-
-function throwsCode(fn: () => unknown, code: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(isTlogError(caught), `expected TlogError ${code}, got ${String(caught)}`).toBe(true);
-  expect((caught as { code: string }).code).toBe(code);
-}
 
 const bytes = (...b: number[]): Uint8Array => new Uint8Array(b);
 
@@ -46,22 +35,22 @@ describe('entry bundles (C2SP tlog-tiles "Log entries")', () => {
   });
 
   it('refuses what cannot be encoded', () => {
-    throwsCode(() => encodeEntryBundle([new Uint8Array(MAX_ENTRY_SIZE + 1)]), 'invalid_argument');
-    throwsCode(() => encodeEntryBundle([]), 'invalid_argument');
-    throwsCode(() => encodeEntryBundle(Array.from({ length: 257 }, () => bytes(1))), 'invalid_argument');
+    expectTlogError(() => encodeEntryBundle([new Uint8Array(MAX_ENTRY_SIZE + 1)]), 'invalid_argument');
+    expectTlogError(() => encodeEntryBundle([]), 'invalid_argument');
+    expectTlogError(() => encodeEntryBundle(Array.from({ length: 257 }, () => bytes(1))), 'invalid_argument');
   });
 
   it('rejects truncated, empty, oversized and miscounted bundles', () => {
     const good = encodeEntryBundle([bytes(1, 2), bytes(3)]);
-    throwsCode(() => parseEntryBundle(new Uint8Array(0)), 'malformed_bundle');
-    throwsCode(() => parseEntryBundle(bytes(0x00)), 'malformed_bundle'); // half a length prefix
-    throwsCode(() => parseEntryBundle(good.subarray(0, good.length - 1)), 'malformed_bundle'); // short entry
-    throwsCode(() => parseEntryBundle(Uint8Array.of(...good, 0x00)), 'malformed_bundle'); // dangling byte
-    throwsCode(() => parseEntryBundle(bytes(0xff, 0xff, 1, 2)), 'malformed_bundle'); // length past the end
-    throwsCode(() => parseEntryBundle(good, 1), 'malformed_bundle'); // trailing entry
-    throwsCode(() => parseEntryBundle(good, 3), 'malformed_bundle'); // too few
-    throwsCode(() => parseEntryBundle(new Uint8Array(2 * 257)), 'malformed_bundle'); // 257 empty entries
-    throwsCode(() => parseEntryBundle(good, 0), 'invalid_argument');
+    expectTlogError(() => parseEntryBundle(new Uint8Array(0)), 'malformed_bundle');
+    expectTlogError(() => parseEntryBundle(bytes(0x00)), 'malformed_bundle'); // half a length prefix
+    expectTlogError(() => parseEntryBundle(good.subarray(0, good.length - 1)), 'malformed_bundle'); // short entry
+    expectTlogError(() => parseEntryBundle(Uint8Array.of(...good, 0x00)), 'malformed_bundle'); // dangling byte
+    expectTlogError(() => parseEntryBundle(bytes(0xff, 0xff, 1, 2)), 'malformed_bundle'); // length past the end
+    expectTlogError(() => parseEntryBundle(good, 1), 'malformed_bundle'); // trailing entry
+    expectTlogError(() => parseEntryBundle(good, 3), 'malformed_bundle'); // too few
+    expectTlogError(() => parseEntryBundle(new Uint8Array(2 * 257)), 'malformed_bundle'); // 257 empty entries
+    expectTlogError(() => parseEntryBundle(good, 0), 'invalid_argument');
     expect(parseEntryBundle(new Uint8Array(2 * 256)).length).toBe(256);
   });
 
@@ -81,11 +70,7 @@ describe('entry bundles (C2SP tlog-tiles "Log entries")', () => {
     );
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 64 }), fc.option(fc.integer({ min: 1, max: 256 }), { nil: undefined }), (data, n) => {
-        try {
-          parseEntryBundle(data, n);
-        } catch (err) {
-          expect(isTlogError(err, 'malformed_bundle')).toBe(true);
-        }
+        expectTlogErrorIfThrows(() => parseEntryBundle(data, n), 'malformed_bundle');
       }),
     );
   });
@@ -98,7 +83,7 @@ describeVectors(`entry bundle coordinates (${TILE_PATHS}, tessera api/layout/pat
     for (const c of v.entries_path_for_log_index) {
       expect(formatEntriesPath(bundleForEntry(BigInt(c.seq), BigInt(c.log_size))), `${c.seq}/${c.log_size}`).toBe(c.want);
     }
-    throwsCode(() => bundleForEntry(5n, 5n), 'invalid_argument');
+    expectTlogError(() => bundleForEntry(5n, 5n), 'invalid_argument');
   });
 
   it('range_bundles (tessera layout.Range; partial 0 = a full bundle, width 256 here)', () => {
@@ -142,7 +127,7 @@ describeVectors(`entry bundles of the tessera test log (${TESTLOG}, ${TESTLOG_DI
       expect(entries.map((e) => new TextDecoder().decode(e))).toEqual(meta.entries_utf8.slice(0, size));
       expect(entries.map(hashLeaf)).toEqual(meta.leaf_hashes_hex.slice(0, size).map(hex));
       expect(encodeEntryBundle(entries)).toEqual(data);
-      throwsCode(() => parseEntryBundle(data, size === 15 ? 14 : size + 1), 'malformed_bundle');
+      expectTlogError(() => parseEntryBundle(data, size === 15 ? 14 : size + 1), 'malformed_bundle');
     }
   });
 });

@@ -1,28 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeHex } from './base64.ts';
-import { isTlogError, type TlogErrorCode } from './errors.ts';
 import { formatLogList, MAX_LOG_LIST_QPD, mergeLogLists, parseLogList, type LogListEntry } from './log-list.ts';
 import { parseVerifierKey } from './note-key.ts';
 import { decodeVerifierKey, encodeVerifierKey } from './note-key-id.ts';
 import { sha256 } from './sha256.ts';
 import { describeVectors, readVectorText } from '../test/vectors.ts';
+import { expectTlogError } from '../test/tlog-errors.ts';
 
 // transparency-dev/witness-network lists/testing/log-list.1, lists/staging/*.1 (verbatim).
 const TESTING = 'config/witness-network-testing-log-list.1';
 const STAGING_10QPS = 'config/witness-network-staging-log-list-10qps-4klogs.1';
 const STAGING_100QPS = 'config/witness-network-staging-log-list-100qps-40klogs.1';
-
-function expectError(fn: () => unknown, code: TlogErrorCode, contains: string): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(isTlogError(err, code), `want TlogError ${code}, got ${String(err)}`).toBe(true);
-  expect((err as Error).message).toContain(contains);
-}
 
 function vkey(name: string, label = name, type = 0x01): string {
   return encodeVerifierKey({ name, type, publicKey: sha256(new TextEncoder().encode(label)) });
@@ -131,18 +120,18 @@ describe('parseLogList rules', () => {
     ['a cosignature vkey', `logs/v0\n${entry(vkey('a.example/log', 'a', 0x04))}`, 'type 0x04; log lists allow only Ed25519 (0x01)'],
     ['a repeated origin', `logs/v0\n${entry()}${entry(vkey('b.example', 'b'), 'origin a.example/log\n')}`, 'line 5: origin "a.example/log" is already listed'],
   ])('rejects %s', (_desc, text, contains) => {
-    expectError(() => parseLogList(text), 'malformed_log_list', contains);
+    expectTlogError(() => parseLogList(text), 'malformed_log_list', contains);
   });
 
   it('takes bytes as strict UTF-8', () => {
     expect(parseLogList(new TextEncoder().encode(`logs/v0\n${entry()}`))).toHaveLength(1);
-    expectError(() => parseLogList(new Uint8Array([0x6c, 0xff])), 'malformed_log_list', 'not valid UTF-8');
+    expectTlogError(() => parseLogList(new Uint8Array([0x6c, 0xff])), 'malformed_log_list', 'not valid UTF-8');
   });
 
   it('mergeLogLists refuses one origin under two keys', () => {
     const a = parseLogList(`logs/v0\n${entry()}`);
     const b = parseLogList(`logs/v0\n${entry(vkey('b.example', 'b'), 'origin a.example/log\n')}`);
-    expectError(() => mergeLogLists(a, b), 'malformed_log_list', 'disagree on the key of origin "a.example/log"');
+    expectTlogError(() => mergeLogLists(a, b), 'malformed_log_list', 'disagree on the key of origin "a.example/log"');
     expect(mergeLogLists(a, a)).toEqual(a);
   });
 });

@@ -3,8 +3,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { describeVectors, readVectorJson, readVectorText } from '../test/vectors.ts';
+import { errorCodeOf } from '../test/tlog-errors.ts';
 import { parseCosignerKey } from './cosignature.ts';
-import { isTlogError, type TlogErrorCode } from './errors.ts';
 import { encodeUtf8, signNote, verifyNote } from './note.ts';
 import {
   ed25519PublicKeyFromBytes,
@@ -30,15 +30,6 @@ const SIGNED_NOTE = 'note/signed-note.json';
 const DISTRIBUTOR_WITNESSES = 'config/distributor-witnesses-prod.yaml';
 const OMNIWITNESS_LOGS = 'config/omniwitness-logs.yaml';
 
-function codeOf(fn: () => unknown): TlogErrorCode | 'no error' | 'foreign error' {
-  try {
-    fn();
-    return 'no error';
-  } catch (err) {
-    return isTlogError(err) ? err.code : 'foreign error';
-  }
-}
-
 describeVectors(`verifier and signer keys: ${SIGNED_NOTE}`, () => {
   const go = readVectorJson(SIGNED_NOTE).go_sumdb_note;
   const bad = readVectorJson(SIGNED_NOTE).go_sumdb_note.bad_vkeys as { vkey: string; why: string }[];
@@ -46,7 +37,7 @@ describeVectors(`verifier and signer keys: ${SIGNED_NOTE}`, () => {
 
   it.each(bad.map((b) => [b.vkey, b.why]))('rejects bad vkey %s (%s)', (k, why) => {
     const want = why.startsWith('unknown algorithm') ? 'unsupported_key_type' : 'malformed_key';
-    expect(codeOf(() => parseVerifierKey(k))).toBe(want);
+    expect(errorCodeOf(() => parseVerifierKey(k))).toBe(want);
   });
 
   it('rejects every strict substring of a valid vkey', () => {
@@ -54,7 +45,7 @@ describeVectors(`verifier and signer keys: ${SIGNED_NOTE}`, () => {
     for (let i = 0; i <= vkey.length; i++) {
       for (let j = i; j <= vkey.length; j++) {
         if (j - i === vkey.length) continue;
-        expect(codeOf(() => parseVerifierKey(vkey.slice(i, j)))).toMatch(/^(malformed_key|unsupported_key_type)$/);
+        expect(errorCodeOf(() => parseVerifierKey(vkey.slice(i, j)))).toMatch(/^(malformed_key|unsupported_key_type)$/);
         n++;
       }
     }
@@ -64,12 +55,12 @@ describeVectors(`verifier and signer keys: ${SIGNED_NOTE}`, () => {
   it('rejects every single-character increment of a valid vkey', () => {
     for (let i = 0; i < vkey.length; i++) {
       const k = vkey.slice(0, i) + String.fromCharCode(vkey.charCodeAt(i) + 1) + vkey.slice(i + 1);
-      expect(codeOf(() => parseVerifierKey(k))).toMatch(/^(malformed_key|unsupported_key_type)$/);
+      expect(errorCodeOf(() => parseVerifierKey(k))).toMatch(/^(malformed_key|unsupported_key_type)$/);
     }
   });
 
   it('rejects an uppercase key ID (Go accepts it; Vigil wants one spelling per key)', () => {
-    expect(codeOf(() => parseVerifierKey(vkey.replace('c74f20a3', 'C74F20A3')))).toBe('malformed_key');
+    expect(errorCodeOf(() => parseVerifierKey(vkey.replace('c74f20a3', 'C74F20A3')))).toBe('malformed_key');
   });
 
   it('parses and formats the skey; its signer matches the vkey', () => {
@@ -90,7 +81,7 @@ describeVectors(`verifier and signer keys: ${SIGNED_NOTE}`, () => {
     ['PRIVATE+KEYS+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz', 'malformed_key', 'wrong prefix'],
     ['PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW', 'malformed_key', 'a vkey'],
   ])('rejects skey %#: %s', (skey, want) => {
-    expect(codeOf(() => parseSignerKey(skey))).toBe(want);
+    expect(errorCodeOf(() => parseSignerKey(skey))).toBe(want);
     // The secret must not leak into the message.
     try {
       parseSignerKey(skey);
@@ -107,7 +98,7 @@ describe('generated keys', () => {
     expect(parseSigner(skey).publicKey).toEqual(signer.publicKey);
     expect(verifier.keyId).toBe(signer.keyId);
     expect(verifyNote(signNote('hello\n', [signer]), [verifier]).verified).toHaveLength(1);
-    expect(codeOf(() => generateSignerKey('bad name'))).toBe('invalid_argument');
+    expect(errorCodeOf(() => generateSignerKey('bad name'))).toBe('invalid_argument');
   });
 
   it('parses a type-0x02 ECDSA vkey: key ID = SHA-256(SPKI)[:4], not the name formula; verifies signatures', () => {
@@ -131,19 +122,19 @@ describe('generated keys', () => {
     const ed = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' });
     const k1 = generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey.export({ format: 'der', type: 'spki' });
     const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'der', type: 'spki' });
-    expect(codeOf(() => newEcdsaVerifier('a', new Uint8Array(ed)))).toBe('malformed_key');
-    expect(codeOf(() => newEcdsaVerifier('a', new Uint8Array(k1)))).toBe('malformed_key');
-    expect(codeOf(() => newEcdsaVerifier('a', new Uint8Array([...p256, 0])))).toBe('malformed_key');
-    expect(codeOf(() => newEcdsaVerifier('a', new Uint8Array(40)))).toBe('malformed_key');
+    expect(errorCodeOf(() => newEcdsaVerifier('a', new Uint8Array(ed)))).toBe('malformed_key');
+    expect(errorCodeOf(() => newEcdsaVerifier('a', new Uint8Array(k1)))).toBe('malformed_key');
+    expect(errorCodeOf(() => newEcdsaVerifier('a', new Uint8Array([...p256, 0])))).toBe('malformed_key');
+    expect(errorCodeOf(() => newEcdsaVerifier('a', new Uint8Array(40)))).toBe('malformed_key');
   });
 
   it('ML-DSA-44 (0x06) vkeys decode, but verification is unsupported', () => {
     const pub = new Uint8Array(1312).map((_, i) => i);
     const vkey = formatVerifierKey({ name: 'mldsa.example', type: NOTE_KEY_TYPE_MLDSA44, publicKey: pub });
     expect(decodeVerifierKey(vkey)).toMatchObject({ type: 6, keyId: computeKeyId('mldsa.example', 6, pub) });
-    expect(codeOf(() => parseVerifierKey(vkey))).toBe('unsupported_key_type');
-    expect(codeOf(() => parseCosignerKey(vkey))).toBe('unsupported_key_type');
-    expect(codeOf(() => formatVerifierKey({ name: 'a', type: 6, publicKey: pub.subarray(1) }))).toBe('invalid_argument');
+    expect(errorCodeOf(() => parseVerifierKey(vkey))).toBe('unsupported_key_type');
+    expect(errorCodeOf(() => parseCosignerKey(vkey))).toBe('unsupported_key_type');
+    expect(errorCodeOf(() => formatVerifierKey({ name: 'a', type: 6, publicKey: pub.subarray(1) }))).toBe('invalid_argument');
   });
 
   it('node:crypto and @noble/curves Ed25519 agree (signatures identical, verification equal)', () => {
@@ -193,7 +184,7 @@ describe('generated keys', () => {
   it('decodeVerifierKey never throws anything but TlogError', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }).map((s) => `a+00000000+${s}`)), (s) => {
-        expect(codeOf(() => parseVerifierKey(s))).not.toBe('foreign error');
+        expect(errorCodeOf(() => parseVerifierKey(s))).not.toBe('foreign error');
       }),
     );
   });

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { describeVectors, hex, readVectorJson } from '../test/vectors.ts';
-import { isTlogError, type TlogErrorCode } from './errors.ts';
+import { errorCodeOf } from '../test/tlog-errors.ts';
+import type { TlogErrorCode } from './errors.ts';
 import {
   MAX_NOTE_SIGNATURES,
   formatNote,
@@ -17,15 +18,6 @@ import { newEd25519Signer } from './note-ed25519.ts';
 import { formatVerifierKey, parseSigner, parseVerifierKey } from './note-key.ts';
 
 const SIGNED_NOTE = 'note/signed-note.json';
-
-function codeOf(fn: () => unknown): TlogErrorCode | 'no error' | 'foreign error' {
-  try {
-    fn();
-    return 'no error';
-  } catch (err) {
-    return isTlogError(err) ? err.code : 'foreign error';
-  }
-}
 
 describeVectors(`signed notes: ${SIGNED_NOTE}`, () => {
   const v = readVectorJson(SIGNED_NOTE);
@@ -75,7 +67,7 @@ describeVectors(`signed notes: ${SIGNED_NOTE}`, () => {
             : c.want.includes('no verifiable')
               ? 'unverified_note'
               : 'invalid_signature';
-          expect(codeOf(() => verifyNote(note, verifiers))).toBe(want);
+          expect(errorCodeOf(() => verifyNote(note, verifiers))).toBe(want);
           return;
         }
         const got = verifyNote(note, verifiers);
@@ -91,8 +83,8 @@ describeVectors(`signed notes: ${SIGNED_NOTE}`, () => {
     for (const c of go.malformed_notes) {
       it(`rejects: ${c.desc}`, () => {
         const note = c.note ?? hex(c.note_hex);
-        expect(codeOf(() => parseNote(note))).toBe('malformed_note');
-        expect(codeOf(() => verifyNote(note, [peter]))).toBe('malformed_note');
+        expect(errorCodeOf(() => parseNote(note))).toBe('malformed_note');
+        expect(errorCodeOf(() => verifyNote(note, [peter]))).toBe('malformed_note');
       });
     }
   });
@@ -104,14 +96,14 @@ describeVectors(`signed notes: ${SIGNED_NOTE}`, () => {
         const [name, id] = c.lookup as [string, string];
         const lookup = () => list.lookup(name, parseInt(id, 16));
         if (c.want === 'found') expect(lookup()).toBe(peter);
-        else if (c.want.startsWith('ambiguous')) expect(codeOf(lookup)).toBe('ambiguous_key');
+        else if (c.want.startsWith('ambiguous')) expect(errorCodeOf(lookup)).toBe('ambiguous_key');
         else expect(lookup()).toBeUndefined();
       });
     }
 
     it('verifyNote reports ambiguous_key when a line hits a pair configured twice', () => {
       const twice = [peter, enoch, parseVerifierKey(go.keys.EnochRoot.vkey)];
-      expect(codeOf(() => verifyNote(go.signed_by_both, twice))).toBe('ambiguous_key');
+      expect(errorCodeOf(() => verifyNote(go.signed_by_both, twice))).toBe('ambiguous_key');
       // The ambiguity is only reported when a signature needs the ambiguous key, as in Go.
       expect(verifyNote(go.signed_by_peter, twice).verified).toHaveLength(1);
     });
@@ -128,13 +120,13 @@ describeVectors(`signed notes: ${SIGNED_NOTE}`, () => {
   it('verifies every distinct line of a known key (stricter than Go, which checks only the first)', () => {
     const sig = parseNote(go.signed_by_peter).signatures[0] as NoteSignature;
     const bad = { ...sig, signature: sig.signature.map((b, i) => (i === 0 ? b ^ 1 : b)) };
-    expect(codeOf(() => verifyNote(formatNote(go.text, [sig, bad]), [peter]))).toBe('invalid_signature');
+    expect(errorCodeOf(() => verifyNote(formatNote(go.text, [sig, bad]), [peter]))).toBe('invalid_signature');
   });
 
   it('accepts the note as bytes, and refuses a BOM-less decode trick (a BOM stays part of the text)', () => {
     expect(verifyNote(new TextEncoder().encode(go.signed_by_peter), [peter]).text).toBe(go.text);
     const withBom = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(go.signed_by_peter)]);
-    expect(codeOf(() => verifyNote(withBom, [peter]))).toBe('invalid_signature');
+    expect(errorCodeOf(() => verifyNote(withBom, [peter]))).toBe('invalid_signature');
   });
 });
 
@@ -155,11 +147,11 @@ describe('parseNote edge cases', () => {
     ['text\t\n\n' + line, 'a tab'],
     ['te\ud800xt\n\n' + line, 'a lone surrogate'],
   ])('rejects %j (%s)', (note) => {
-    expect(codeOf(() => parseNote(note))).toBe('malformed_note');
+    expect(errorCodeOf(() => parseNote(note))).toBe('malformed_note');
   });
 
   it('rejects more than 100 signature lines, even identical ones', () => {
-    expect(codeOf(() => parseNote(`text\n\n${line.repeat(MAX_NOTE_SIGNATURES + 1)}`))).toBe('malformed_note');
+    expect(errorCodeOf(() => parseNote(`text\n\n${line.repeat(MAX_NOTE_SIGNATURES + 1)}`))).toBe('malformed_note');
   });
 
   it('accepts 100 distinct signature lines and collapses identical ones', () => {
@@ -181,7 +173,7 @@ describe('parseNote edge cases', () => {
   it('never throws anything but TlogError on arbitrary input', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.uint8Array()), (s) => {
-        expect(codeOf(() => parseNote(s))).not.toBe('foreign error');
+        expect(errorCodeOf(() => parseNote(s))).not.toBe('foreign error');
       }),
     );
   });
@@ -190,12 +182,12 @@ describe('parseNote edge cases', () => {
 describe('formatting and signing', () => {
   it('refuses texts and signatures that could not be parsed back', () => {
     const sig = { name: 'a', keyId: 1, signature: new Uint8Array([1]) };
-    expect(codeOf(() => formatNote('no newline', [sig]))).toBe('invalid_argument');
-    expect(codeOf(() => formatNote('ctl\u0001\n', [sig]))).toBe('invalid_argument');
-    expect(codeOf(() => formatNote('t\n', []))).toBe('invalid_argument');
-    expect(codeOf(() => formatSignatureLine({ ...sig, name: 'a b' }))).toBe('invalid_argument');
-    expect(codeOf(() => formatSignatureLine({ ...sig, keyId: 2 ** 32 }))).toBe('invalid_argument');
-    expect(codeOf(() => signNote('t', [newEd25519Signer('a', new Uint8Array(32))]))).toBe('invalid_argument');
+    expect(errorCodeOf(() => formatNote('no newline', [sig]))).toBe('invalid_argument');
+    expect(errorCodeOf(() => formatNote('ctl\u0001\n', [sig]))).toBe('invalid_argument');
+    expect(errorCodeOf(() => formatNote('t\n', []))).toBe('invalid_argument');
+    expect(errorCodeOf(() => formatSignatureLine({ ...sig, name: 'a b' }))).toBe('invalid_argument');
+    expect(errorCodeOf(() => formatSignatureLine({ ...sig, keyId: 2 ** 32 }))).toBe('invalid_argument');
+    expect(errorCodeOf(() => signNote('t', [newEd25519Signer('a', new Uint8Array(32))]))).toBe('invalid_argument');
   });
 
   it('isValidKeyName follows Go (no spaces of any kind, no +, non-empty)', () => {
@@ -232,7 +224,7 @@ describe('properties', () => {
         const flipped = bytes.slice();
         const i = pos % flipped.length;
         flipped[i] = (flipped[i] as number) ^ (1 << bit);
-        expect(['malformed_note', 'invalid_signature', 'unverified_note']).toContain(codeOf(() => verifyNote(flipped, [verifier])));
+        expect(['malformed_note', 'invalid_signature', 'unverified_note']).toContain(errorCodeOf(() => verifyNote(flipped, [verifier])));
       }),
     );
   });
@@ -245,7 +237,7 @@ describe('properties', () => {
         new DataView(blob.buffer).setUint32(0, sig.keyId);
         blob[bitIndex >> 3] = (blob[bitIndex >> 3] as number) ^ (1 << (bitIndex & 7));
         const mutated = { name: sig.name, keyId: new DataView(blob.buffer).getUint32(0), signature: blob.subarray(4) };
-        const code = codeOf(() => verifyNote(formatNote(text, [mutated]), [verifier]));
+        const code = errorCodeOf(() => verifyNote(formatNote(text, [mutated]), [verifier]));
         expect(code).toBe(bitIndex < 32 ? 'unverified_note' : 'invalid_signature');
       }),
     );

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeHex } from './base64.ts';
-import { isTlogError, type TlogErrorCode } from './errors.ts';
 import { decodeVerifierKey, encodeVerifierKey } from './note-key-id.ts';
 import { sha256 } from './sha256.ts';
 import {
@@ -14,26 +13,12 @@ import {
 } from './policy.ts';
 import { parseLogList } from './log-list.ts';
 import { describeVectors, hex, readVectorJson, readVectorText } from '../test/vectors.ts';
+import { expectTlogError } from '../test/tlog-errors.ts';
 
 const POLICY_TESTS = 'config/tlog-policy-tests.json';
 const SIGSUM_GENERIC = 'config/sigsum-generic-2025-1.builtin-policy';
 const SIGSUM_TEST = 'config/sigsum-test-2025-3.builtin-policy';
 const TESTING_LOG_LIST = 'config/witness-network-testing-log-list.1';
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected an error, got none');
-}
-
-function expectError(fn: () => unknown, code: TlogErrorCode, contains: string): void {
-  const err = thrown(fn);
-  expect(isTlogError(err, code), `want TlogError ${code}, got ${String(err)}`).toBe(true);
-  expect((err as Error).message).toContain(contains);
-}
 
 /** key derives a stable test public key from a label. */
 function key(label: string): Uint8Array {
@@ -82,7 +67,7 @@ describeVectors(`policy vectors: ${POLICY_TESTS} (sigsum-go config_test.go, C2SP
 
   describe('invalid policies (sigsum-go TestInvalidConfig)', () => {
     it.each((v.invalid as any[]).map((c): [string, any] => [c.desc, c]))('%s', (_desc, c: any) => {
-      expectError(() => parsePolicy(c.policy), 'malformed_policy', c.error_contains);
+      expectTlogError(() => parsePolicy(c.policy), 'malformed_policy', c.error_contains);
     });
   });
 
@@ -117,7 +102,7 @@ describeVectors(`policy vectors: ${POLICY_TESTS} (sigsum-go config_test.go, C2SP
     expect(isQuorumSatisfied(p, ['w1'])).toBe(false);
     expect(isQuorumSatisfied(p, ['w1', 'w2'])).toBe(true);
     // transparency-dev/formats accepts this; tlog-policy says duplicate witnesses are not allowed.
-    expectError(() => parsePolicy(second ?? ''), 'malformed_policy', 'line 3: duplicate witness');
+    expectTlogError(() => parsePolicy(second ?? ''), 'malformed_policy', 'line 3: duplicate witness');
     // With w3 removed the rest (including w4's type-0x04 key) parses: 2 of 3.
     const p2 = parsePolicy((second ?? '').replace(/^witness w3 .*\n/m, '').replace(' w3 ', ' '));
     expect(p2.witnesses.map((w) => w.key.type)).toEqual([0x01, 0x01, 0x04]);
@@ -212,25 +197,25 @@ describe('parsePolicy rules', () => {
     ['short hex key', 'log abcd\nquorum none\n', 'invalid log key "abcd"'],
     ['bad vkey', 'log example.com+00000000+AAAA\nquorum none\n', 'invalid log key'],
   ])('rejects %s', (_desc, text, contains) => {
-    expectError(() => parsePolicy(text), 'malformed_policy', contains);
+    expectTlogError(() => parsePolicy(text), 'malformed_policy', contains);
   });
 
   it('rejects a log vkey of a cosigning type and a witness vkey of an ECDSA-only type', () => {
-    expectError(() => parsePolicy(`log ${vkey('example.com/log', 0x04)}\nquorum none\n`), 'malformed_policy', 'signature type 0x04 cannot be a log key');
+    expectTlogError(() => parsePolicy(`log ${vkey('example.com/log', 0x04)}\nquorum none\n`), 'malformed_policy', 'signature type 0x04 cannot be a log key');
     expect(parsePolicy(`log ${vkey('example.com/log', 0x01)}\nquorum none\n`).logs[0]?.origin).toBe('example.com/log');
-    expectError(() => parsePolicy(`witness W ${vkey('w.example', 0x02)}\nquorum none\n`), 'malformed_policy', 'signature type 0x02 cannot be a witness key');
+    expectTlogError(() => parsePolicy(`witness W ${vkey('w.example', 0x02)}\nquorum none\n`), 'malformed_policy', 'signature type 0x02 cannot be a witness key');
   });
 
   it('treats a vkey and a hex key that wrap one public key as duplicates', () => {
     const pub = key('same');
     const text = `witness A ${encodeHex(pub)}\nwitness B ${encodeVerifierKey({ name: 'b.example', type: 0x04, publicKey: pub })}\nquorum none\n`;
-    expectError(() => parsePolicy(text), 'malformed_policy', 'line 2: duplicate witness');
+    expectTlogError(() => parsePolicy(text), 'malformed_policy', 'line 2: duplicate witness');
   });
 
   it('keyFormat restricts keys to one form', () => {
-    expectError(() => parsePolicy(`witness W1 ${W1}\nquorum none\n`, { keyFormat: 'vkey' }), 'malformed_policy', 'want a vkey');
+    expectTlogError(() => parsePolicy(`witness W1 ${W1}\nquorum none\n`, { keyFormat: 'vkey' }), 'malformed_policy', 'want a vkey');
     const v = vkey('w.example', 0x04);
-    expectError(() => parsePolicy(`witness W1 ${v}\nquorum none\n`, { keyFormat: 'sigsum-hex' }), 'malformed_policy', 'want 64 hex digits');
+    expectTlogError(() => parsePolicy(`witness W1 ${v}\nquorum none\n`, { keyFormat: 'sigsum-hex' }), 'malformed_policy', 'want 64 hex digits');
   });
 
   it('accepts tabs, leading whitespace, indented comments and a last line without a newline', () => {
@@ -249,9 +234,9 @@ describe('parsePolicy rules', () => {
   it('takes bytes as strict UTF-8, keeping a BOM (which then fails as a keyword)', () => {
     const ok = new TextEncoder().encode(`witness W\u00e9 ${W1}\nquorum W\u00e9\n`);
     expect(parsePolicy(ok).witnesses[0]?.name).toBe('W\u00e9');
-    expectError(() => parsePolicy(new Uint8Array([0x23, 0xff, 0x0a])), 'malformed_policy', 'not valid UTF-8');
+    expectTlogError(() => parsePolicy(new Uint8Array([0x23, 0xff, 0x0a])), 'malformed_policy', 'not valid UTF-8');
     const bom = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('quorum none\n')]);
-    expectError(() => parsePolicy(bom), 'malformed_policy', 'line 1: unknown keyword');
+    expectTlogError(() => parsePolicy(bom), 'malformed_policy', 'line 1: unknown keyword');
   });
 
   it('quorum none is satisfied by nothing, and group names or unknown names never count as witnesses', () => {
@@ -263,13 +248,13 @@ describe('parsePolicy rules', () => {
   });
 
   it('bounds the number of entries', () => {
-    expectError(() => parsePolicy(`${base}quorum none\n`, { maxEntries: 2 }), 'malformed_policy', 'line 3: too many witness lines');
+    expectTlogError(() => parsePolicy(`${base}quorum none\n`, { maxEntries: 2 }), 'malformed_policy', 'line 3: too many witness lines');
   });
 
   it('formatPolicy refuses items that would change the parse', () => {
     const p = parsePolicy(`${base}quorum W1\n`);
-    expectError(() => formatPolicy({ ...p, quorum: 'W1 W2' }), 'invalid_argument', "couldn't format policy");
-    expectError(() => formatPolicy({ ...p, quorum: '#W1' }), 'invalid_argument', "couldn't format policy");
+    expectTlogError(() => formatPolicy({ ...p, quorum: 'W1 W2' }), 'invalid_argument', "couldn't format policy");
+    expectTlogError(() => formatPolicy({ ...p, quorum: '#W1' }), 'invalid_argument', "couldn't format policy");
   });
 });
 

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { b64, describeVectors, hex, readVectorJson, readVectorText } from '../test/vectors.ts';
+import { b64, describeVectors, hex, readVectorJson } from '../test/vectors.ts';
+import { flipBit } from '../test/bytes.ts';
+import { probeHash, probeProof, readProbes } from '../test/merkle-probes.ts';
+import { throwsTlogError } from '../test/tlog-errors.ts';
+import { labelledLeafHashes } from '../test/trees.ts';
 import { isTlogError } from './errors.ts';
 import { equalBytes, hashChildren, hashLeaf, rootFromLeafHashes, splitPoint, type Hash, type HashReader, type NodeId } from './merkle.ts';
 import { MemoryHashStore } from './memory-hash-store.ts';
@@ -16,31 +20,11 @@ import {
   verifyInclusion,
 } from './proof.ts';
 
-// Go's probe files carry uint64 values above 2^53 (e.g. 2^64 − 1); JSON.parse would round them, so
-// integer fields are quoted before parsing and read back as bigint.
-function readProbes<T>(rel: string): T[] {
-  const text = readVectorText(rel).replace(/("(?:leafIdx|treeSize|size1|size2|start|end|size)"\s*:\s*)(\d+)/g, '$1"$2"');
-  return (JSON.parse(text) as { probes: T[] }).probes;
-}
+// Integer fields of the probe files, quoted before JSON.parse because they can exceed 2^53.
+const PROBE_BIGINT_FIELDS = ['leafIdx', 'treeSize', 'size1', 'size2', 'start', 'end', 'size'];
 
-const bytes = (s: string | null | undefined): Uint8Array => b64(s ?? '');
-const proofOf = (p: Array<string | null> | null): Uint8Array[] => (p ?? []).map(bytes);
-
-function rejects(f: () => void): boolean {
-  try {
-    f();
-    return false;
-  } catch (e) {
-    if (!isTlogError(e, 'invalid_proof')) throw e;
-    return true;
-  }
-}
-
-function flipBit(h: Uint8Array, bit: number): Uint8Array {
-  const out = new Uint8Array(h);
-  out[bit >> 3]! ^= 1 << (bit & 7);
-  return out;
-}
+// rejects reports whether a verifier refused its input as invalid_proof; any other error fails.
+const rejects = (f: () => void): boolean => throwsTlogError(f, 'invalid_proof');
 
 function replaceAt(proof: readonly Hash[], i: number, h: Hash): Hash[] {
   return proof.map((p, j) => (j === i ? h : p));
@@ -50,19 +34,19 @@ interface InclusionProbe { source: string; leafIdx: string; treeSize: string; ro
 interface ConsistencyProbe { source: string; size1: string; size2: string; root1: string | null; root2: string | null; proof: Array<string | null> | null; wantErr: boolean }
 
 describeVectors('merkle/inclusion-probes.json (transparency-dev/merkle testdata/inclusion)', () => {
-  const probes = readProbes<InclusionProbe>('merkle/inclusion-probes.json');
+  const probes = readProbes<InclusionProbe>('merkle/inclusion-probes.json', PROBE_BIGINT_FIELDS);
   it('has all 98 probes', () => expect(probes).toHaveLength(98));
   it.each(probes.map((p) => [p.source, p] as const))('%s', (_source, p) => {
-    const run = (): void => verifyInclusion(bytes(p.leafHash), BigInt(p.leafIdx), BigInt(p.treeSize), proofOf(p.proof), bytes(p.root));
+    const run = (): void => verifyInclusion(probeHash(p.leafHash), BigInt(p.leafIdx), BigInt(p.treeSize), probeProof(p.proof), probeHash(p.root));
     expect(rejects(run)).toBe(p.wantErr);
   });
 });
 
 describeVectors('merkle/consistency-probes.json (transparency-dev/merkle testdata/consistency)', () => {
-  const probes = readProbes<ConsistencyProbe>('merkle/consistency-probes.json');
+  const probes = readProbes<ConsistencyProbe>('merkle/consistency-probes.json', PROBE_BIGINT_FIELDS);
   it('has all 98 probes', () => expect(probes).toHaveLength(98));
   it.each(probes.map((p) => [p.source, p] as const))('%s', (_source, p) => {
-    const run = (): void => verifyConsistency(BigInt(p.size1), BigInt(p.size2), bytes(p.root1), bytes(p.root2), proofOf(p.proof));
+    const run = (): void => verifyConsistency(BigInt(p.size1), BigInt(p.size2), probeHash(p.root1), probeHash(p.root2), probeProof(p.proof));
     expect(rejects(run)).toBe(p.wantErr);
   });
 });
@@ -179,7 +163,7 @@ describe('RFC 9162 §2.1.3 / §2.1.4 worked example (7 leaves)', () => {
 // A shared tree of 300 leaves: complete-subtree hashes do not depend on the tree size, so one
 // store serves every size ≤ 300. Roots come from the direct definition, independently of proof.ts.
 const N = 300;
-const LEAVES = Array.from({ length: N }, (_, x) => hashLeaf(new TextEncoder().encode(`leaf ${x}`)));
+const LEAVES = labelledLeafHashes('leaf', N);
 const STORE = new MemoryHashStore(LEAVES);
 const ROOTS = Array.from({ length: N + 1 }, (_, n) => rootFromLeafHashes(LEAVES.slice(0, n)));
 

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { b64, describeVectors, readVectorText } from '../test/vectors.ts';
+import { describeVectors } from '../test/vectors.ts';
+import { flipBit } from '../test/bytes.ts';
+import { probeHash, probeProof, readProbes } from '../test/merkle-probes.ts';
+import { throwsTlogError } from '../test/tlog-errors.ts';
+import { labelledLeafHashes } from '../test/trees.ts';
 import { isTlogError } from './errors.ts';
-import { EMPTY_ROOT, hashLeaf, rootFromLeafHashes, type Hash } from './merkle.ts';
+import { EMPTY_ROOT, rootFromLeafHashes, type Hash } from './merkle.ts';
 import { MemoryHashStore } from './memory-hash-store.ts';
 import { proveConsistency, proveInclusion, verifyConsistency } from './proof.ts';
 import {
@@ -13,56 +17,37 @@ import {
   verifySubtreeInclusion,
 } from './subtree-proof.ts';
 
-// Integer fields can exceed 2^53 (e.g. 2^64 − 1); quote them before JSON.parse and use bigint.
-function readProbes<T>(rel: string): T[] {
-  const text = readVectorText(rel).replace(/("(?:leafIdx|start|end|size)"\s*:\s*)(\d+)/g, '$1"$2"');
-  return (JSON.parse(text) as { probes: T[] }).probes;
-}
+// Integer fields of the probe files, quoted before JSON.parse because they can exceed 2^53.
+const PROBE_BIGINT_FIELDS = ['leafIdx', 'start', 'end', 'size'];
 
-const bytes = (s: string | null | undefined): Uint8Array => b64(s ?? '');
-const proofOf = (p: Array<string | null> | null): Uint8Array[] => (p ?? []).map(bytes);
-
-function rejects(f: () => void): boolean {
-  try {
-    f();
-    return false;
-  } catch (e) {
-    if (!isTlogError(e, 'invalid_proof')) throw e;
-    return true;
-  }
-}
-
-function flipBit(h: Uint8Array, bit: number): Uint8Array {
-  const out = new Uint8Array(h);
-  out[bit >> 3]! ^= 1 << (bit & 7);
-  return out;
-}
+// rejects reports whether a verifier refused its input as invalid_proof; any other error fails.
+const rejects = (f: () => void): boolean => throwsTlogError(f, 'invalid_proof');
 
 interface SubtreeInclusionProbe { source: string; leafIdx: string; start: string; end: string; root: string | null; leafHash: string | null; proof: Array<string | null> | null; wantErr: boolean }
 interface SubtreeConsistencyProbe { source: string; start: string; end: string; size: string; root1: string | null; root2: string | null; proof: Array<string | null> | null; wantErr: boolean }
 
 describeVectors('merkle/subtree-inclusion-probes.json (transparency-dev/merkle testdata/subtreeinclusion)', () => {
-  const probes = readProbes<SubtreeInclusionProbe>('merkle/subtree-inclusion-probes.json');
+  const probes = readProbes<SubtreeInclusionProbe>('merkle/subtree-inclusion-probes.json', PROBE_BIGINT_FIELDS);
   it('has all 204 probes', () => expect(probes).toHaveLength(204));
   it.each(probes.map((p) => [p.source, p] as const))('%s', (_source, p) => {
     const run = (): void => verifySubtreeInclusion(
-      bytes(p.leafHash), BigInt(p.leafIdx), BigInt(p.start), BigInt(p.end), proofOf(p.proof), bytes(p.root));
+      probeHash(p.leafHash), BigInt(p.leafIdx), BigInt(p.start), BigInt(p.end), probeProof(p.proof), probeHash(p.root));
     expect(rejects(run)).toBe(p.wantErr);
   });
 });
 
 describeVectors('merkle/subtree-consistency-probes.json (transparency-dev/merkle testdata/subtreeconsistency)', () => {
-  const probes = readProbes<SubtreeConsistencyProbe>('merkle/subtree-consistency-probes.json');
+  const probes = readProbes<SubtreeConsistencyProbe>('merkle/subtree-consistency-probes.json', PROBE_BIGINT_FIELDS);
   it('has all 118 probes', () => expect(probes).toHaveLength(118));
   it.each(probes.map((p) => [p.source, p] as const))('%s', (_source, p) => {
     const run = (): void => verifySubtreeConsistency(
-      BigInt(p.start), BigInt(p.end), BigInt(p.size), bytes(p.root1), bytes(p.root2), proofOf(p.proof));
+      BigInt(p.start), BigInt(p.end), BigInt(p.size), probeHash(p.root1), probeHash(p.root2), probeProof(p.proof));
     expect(rejects(run)).toBe(p.wantErr);
   });
 });
 
 const N = 40;
-const LEAVES = Array.from({ length: N }, (_, x) => hashLeaf(new TextEncoder().encode(`subtree leaf ${x}`)));
+const LEAVES = labelledLeafHashes('subtree leaf', N);
 const STORE = new MemoryHashStore(LEAVES);
 const mth = (start: number, end: number): Hash => rootFromLeafHashes(LEAVES.slice(start, end));
 

@@ -6,7 +6,6 @@ import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseCheckpoint } from './checkpoint.ts';
 import { CompactRange } from './compact-range.ts';
-import { isTlogError } from './errors.ts';
 import { MemoryHashStore } from './memory-hash-store.ts';
 import { EMPTY_ROOT, hashLeaf, type Hash, type NodeId } from './merkle.ts';
 import { proveConsistency, proveInclusion, treeRoot, verifyConsistency, verifyInclusion } from './proof.ts';
@@ -15,29 +14,16 @@ import { formatTilePath, rightEdgeTiles, tileForNode, tilesForSize, type Tile } 
 import { TileHashReader, verifyEntriesAgainstTile, type FetchTile } from './tile-hash-reader.ts';
 import { EMPTY_TILE_EDGE, appendLeafHashes } from './tile-writer.ts';
 import { b64, describeVectors, hex, readVectorBytes, readVectorJson, readVectorText, vectorPath } from '../test/vectors.ts';
+import { flipBit } from '../test/bytes.ts';
+import { expectTlogRejection, rejectionOf } from '../test/tlog-errors.ts';
+import { indexLeafHashes } from '../test/trees.ts';
 
 const SIZE = 70_000;
 // Checkpoints published while the tree grew; the store keeps the partial tiles of each.
 const CHECKPOINTS = [1, 2, 3, 255, 256, 257, 511, 4096, 65_535, 65_536, 65_537, 69_888, SIZE];
 
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  return undefined;
-}
-
-async function expectCode(p: Promise<unknown>, code: string, mention?: string): Promise<void> {
-  const err = await rejection(p);
-  expect(isTlogError(err), `expected TlogError ${code}, got ${String(err)}`).toBe(true);
-  expect((err as { code: string }).code).toBe(code);
-  if (mention !== undefined) expect((err as Error).message).toContain(mention);
-}
-
 function buildLog(): { store: Map<string, Uint8Array>; roots: Map<number, Hash>; hashes: MemoryHashStore } {
-  const leaves = Array.from({ length: SIZE }, (_, i) => sha256(new TextEncoder().encode(String(i))));
+  const leaves = indexLeafHashes(SIZE);
   const store = new Map<string, Uint8Array>();
   const roots = new Map<number, Hash>();
   const range = new CompactRange();
@@ -70,10 +56,9 @@ function readerAt(size: number, fetch: FetchTile = serve()): TileHashReader {
   return new TileHashReader({ size: BigInt(size), root: roots.get(size)! }, fetch);
 }
 
+// flipped replaces the tile at `path` with a copy whose byte `byte` has its low bit flipped.
 function flipped(path: string, byte: number): Map<string, Uint8Array> {
-  const data = store.get(path)!.slice();
-  data[byte]! ^= 0x01;
-  return new Map([[path, data]]);
+  return new Map([[path, flipBit(store.get(path)!, byte * 8)]]);
 }
 
 describe('TileHashReader over a 70,000-leaf tree (three tile levels)', () => {
@@ -127,14 +112,14 @@ describe('TileHashReader over a 70,000-leaf tree (three tile levels)', () => {
         const reader = readerAt(SIZE, serve(flipped(path, byte)));
         const node = { level: 8 * tile.level, index: tile.index * 256n + BigInt(entry) };
         const other = { level: 8 * tile.level, index: tile.index * 256n + BigInt((entry + 1) % tile.width) };
-        await expectCode(reader.readHashes([node]), 'invalid_tile', path);
+        await expectTlogRejection(reader.readHashes([node]), 'invalid_tile', path);
         // The same reader again (a failure is not cached as a success), for another hash of the tile.
-        await expectCode(reader.readHashes([other]), 'invalid_tile', path);
+        await expectTlogRejection(reader.readHashes([other]), 'invalid_tile', path);
         cases++;
       }
       // A proof for a leaf under this tile goes through it (or through the edge tiles).
       const leaf = tile.index * 256n ** BigInt(tile.level + 1);
-      await expectCode(proveInclusion(leaf, 70_000n, readerAt(SIZE, serve(flipped(path, 5)))), 'invalid_tile');
+      await expectTlogRejection(proveInclusion(leaf, 70_000n, readerAt(SIZE, serve(flipped(path, 5)))), 'invalid_tile');
     }
     expect(cases).toBe(273 * 2 + 256 + 112 + 17 + 1);
   });
@@ -146,7 +131,7 @@ describe('TileHashReader over a 70,000-leaf tree (three tile levels)', () => {
         const bytes = tile.width <= 2 ? [...Array(tile.width * 32).keys()] : [0, 1, 2, 17, 64, 100, tile.width - 1].map((e) => Math.min(e, tile.width - 1) * 32 + (e % 32));
         for (const byte of bytes) {
           const reader = readerAt(size, serve(flipped(path, byte)));
-          await expectCode(reader.readHashes([{ level: 0, index: 0n }]), 'invalid_tile', path);
+          await expectTlogRejection(reader.readHashes([{ level: 0, index: 0n }]), 'invalid_tile', path);
         }
       }
     }
@@ -154,13 +139,13 @@ describe('TileHashReader over a 70,000-leaf tree (three tile levels)', () => {
 
   it('refuses tiles moved from another position or taken from another tree', async () => {
     const moved = new Map([['tile/0/002', store.get('tile/0/001')!]]);
-    await expectCode(readerAt(SIZE, serve(moved)).readHashes([{ level: 0, index: 600n }]), 'invalid_tile', 'tile/0/002');
+    await expectTlogRejection(readerAt(SIZE, serve(moved)).readHashes([{ level: 0, index: 600n }]), 'invalid_tile', 'tile/0/002');
     // An older, genuine partial tile served in place of the current one.
     const stale = new Map([['tile/1/001.p/17', store.get('tile/1/000')!.subarray(0, 17 * 32)]]);
-    await expectCode(readerAt(SIZE, serve(stale)).readHashes([{ level: 0, index: 0n }]), 'invalid_tile');
+    await expectTlogRejection(readerAt(SIZE, serve(stale)).readHashes([{ level: 0, index: 0n }]), 'invalid_tile');
     // A whole consistent tree of the same size with one other leaf: right tiles, wrong root.
     const fork = new TileHashReader({ size: 70_000n, root: roots.get(65_536)! }, serve());
-    await expectCode(fork.readHashes([{ level: 0, index: 0n }]), 'invalid_tile');
+    await expectTlogRejection(fork.readHashes([{ level: 0, index: 0n }]), 'invalid_tile');
   });
 
   it('refuses tiles of the wrong length as malformed_tile', async () => {
@@ -174,7 +159,7 @@ describe('TileHashReader over a 70,000-leaf tree (three tile levels)', () => {
       ['tile/2/000.p/1', new Uint8Array(0)],
     ];
     for (const [path, data] of cases) {
-      await expectCode(readerAt(SIZE, serve(new Map([[path, data]]))).readHashes([{ level: 0, index: 1300n }]), 'malformed_tile', path);
+      await expectTlogRejection(readerAt(SIZE, serve(new Map([[path, data]]))).readHashes([{ level: 0, index: 1300n }]), 'malformed_tile', path);
     }
   });
 
@@ -196,7 +181,7 @@ describe('TileHashReader over a 70,000-leaf tree (three tile levels)', () => {
       return serve()(tile);
     };
     const r2 = readerAt(SIZE, flaky);
-    expect(String(await rejection(r2.readHashes([{ level: 0, index: 7n * 256n }])))).toContain('connection reset');
+    expect(String(await rejectionOf(r2.readHashes([{ level: 0, index: 7n * 256n }])))).toContain('connection reset');
     expect(await r2.readHashes([{ level: 0, index: 7n * 256n }])).toEqual(await hashes.readHashes([{ level: 0, index: 7n * 256n }]));
   });
 
@@ -218,14 +203,14 @@ describe('TileHashReader over a 70,000-leaf tree (three tile levels)', () => {
 
   it('refuses nodes outside the tree and bad checkpoints', async () => {
     const reader = readerAt(65_536);
-    await expectCode(reader.readHashes([{ level: 0, index: 65_536n }]), 'invalid_argument');
-    await expectCode(reader.readHashes([{ level: 17, index: 0n }]), 'invalid_argument');
-    await expectCode(reader.readTileHashes({ level: 0, index: 255n, width: 7 }), 'invalid_argument');
-    await expectCode(reader.readTileHashes({ level: 0, index: 256n, width: 256 }), 'invalid_argument');
+    await expectTlogRejection(reader.readHashes([{ level: 0, index: 65_536n }]), 'invalid_argument');
+    await expectTlogRejection(reader.readHashes([{ level: 17, index: 0n }]), 'invalid_argument');
+    await expectTlogRejection(reader.readTileHashes({ level: 0, index: 255n, width: 7 }), 'invalid_argument');
+    await expectTlogRejection(reader.readTileHashes({ level: 0, index: 256n, width: 256 }), 'invalid_argument');
     expect(() => new TileHashReader({ size: 1n, root: new Uint8Array(31) }, serve())).toThrow(/32-byte/);
     expect(() => new TileHashReader({ size: -1n, root: roots.get(1)! }, serve())).toThrow(/uint64/);
     const empty = new TileHashReader({ size: 0n, root: sha256(new Uint8Array(0)) }, serve());
-    await expectCode(empty.readHashes([{ level: 0, index: 0n }]), 'invalid_argument');
+    await expectTlogRejection(empty.readHashes([{ level: 0, index: 0n }]), 'invalid_argument');
     expect(await empty.readHashes([])).toEqual([]);
   });
 
@@ -303,10 +288,10 @@ describeVectors(`TileHashReader over the tessera test log (${TESTLOG}, every fil
     // A bundle of another size, or with a changed entry, is refused.
     const reader = new TileHashReader(checkpointOf(`${TESTLOG_DIR}/checkpoint.15`), fetchFile);
     const bundle = readVectorBytes(`${TESTLOG_DIR}/tile/entries/000.p/15`);
-    await expectCode(reader.verifyEntryBundle({ index: 0n, width: 14 }, readVectorBytes(`${TESTLOG_DIR}/tile/entries/000.p/14`)), 'invalid_argument');
+    await expectTlogRejection(reader.verifyEntryBundle({ index: 0n, width: 14 }, readVectorBytes(`${TESTLOG_DIR}/tile/entries/000.p/14`)), 'invalid_argument');
     bundle[bundle.length - 1]! ^= 0x20;
-    await expectCode(reader.verifyEntryBundle({ index: 0n, width: 15 }, bundle), 'invalid_tile', 'entry 14');
-    await expectCode(reader.verifyEntryBundle({ index: 0n, width: 15 }, bundle.subarray(0, 5)), 'malformed_bundle');
+    await expectTlogRejection(reader.verifyEntryBundle({ index: 0n, width: 15 }, bundle), 'invalid_tile', 'entry 14');
+    await expectTlogRejection(reader.verifyEntryBundle({ index: 0n, width: 15 }, bundle.subarray(0, 5)), 'malformed_bundle');
   });
 
   it('proofs built through the reader equal the derived proofs and verify', async () => {
@@ -328,7 +313,7 @@ describeVectors(`TileHashReader over the tessera test log (${TESTLOG}, every fil
   it('a checkpoint whose root does not match the tiles is refused', async () => {
     const head = checkpointOf(`${TESTLOG_DIR}/checkpoint.7`);
     const wrong = new TileHashReader({ size: 7n, root: checkpointOf(`${TESTLOG_DIR}/checkpoint.8`).root }, fetchFile);
-    await expectCode(wrong.readHashes([{ level: 0, index: 0n }]), 'invalid_tile', 'tile/0/000.p/7');
+    await expectTlogRejection(wrong.readHashes([{ level: 0, index: 0n }]), 'invalid_tile', 'tile/0/000.p/7');
     expect(head.size).toBe(7n);
   });
 });

@@ -1,10 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CompactRange } from './compact-range.ts';
-import { isTlogError } from './errors.ts';
 import { hashLeaf, rootFromLeafHashes, type Hash } from './merkle.ts';
-import { sha256 } from './sha256.ts';
-import { formatTileData, formatTilePath, newTilesBetween, tilesForSize, type Tile } from './tile.ts';
+import { formatTilePath, newTilesBetween, tilesForSize, type Tile } from './tile.ts';
 import {
   EMPTY_TILE_EDGE,
   appendLeafHashes,
@@ -14,44 +12,12 @@ import {
   type TileWrite,
 } from './tile-writer.ts';
 import { describeVectors, hex, readVectorBytes, readVectorJson } from '../test/vectors.ts';
+import { tileDataFromFormula } from '../test/tile-formula.ts';
+import { expectTlogError } from '../test/tlog-errors.ts';
+import { indexLeafHashes } from '../test/trees.ts';
 
 const TESTLOG = 'tiles/tessera-testlog/testlog.json';
 const TESTLOG_DIR = 'tiles/tessera-testlog/log';
-
-function throwsCode(fn: () => unknown, code: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(isTlogError(caught), `expected TlogError ${code}, got ${String(caught)}`).toBe(true);
-  expect((caught as { code: string }).code).toBe(code);
-}
-
-// Synthetic leaf hashes: SHA-256 of the index, cheap and distinct.
-function syntheticLeaves(n: number): Hash[] {
-  return Array.from({ length: n }, (_, i) => sha256(new TextEncoder().encode(String(i))));
-}
-
-// The spec's definition, tlog-tiles "Merkle Tree": entry i of tile (l, n) is
-// MTH(D[(n·256+i)·256^l : (n·256+i+1)·256^l]). Built from scratch, independent of the writer.
-// Entry hashes are memoised per leaf list: each is the MTH of a fixed, complete range of leaves.
-const formulaMemo = new WeakMap<readonly Hash[], Map<string, Hash>>();
-function tileFromFormula(leaves: readonly Hash[], tile: Tile): Uint8Array {
-  const memo = formulaMemo.get(leaves) ?? new Map<string, Hash>();
-  formulaMemo.set(leaves, memo);
-  const span = 256 ** tile.level;
-  const hashes: Hash[] = [];
-  for (let i = 0; i < tile.width; i++) {
-    const start = (Number(tile.index) * 256 + i) * span;
-    const key = `${tile.level}/${start}`;
-    let h = memo.get(key);
-    if (h === undefined) memo.set(key, (h = rootFromLeafHashes(leaves.slice(start, start + span))));
-    hashes.push(h);
-  }
-  return formatTileData(hashes);
-}
 
 // sameBytes compares byte strings quickly (deep equality on 8 KiB typed arrays is slow).
 function sameBytes(a: Uint8Array | undefined, b: Uint8Array, what: string): void {
@@ -70,7 +36,7 @@ function growInBatches(leaves: readonly Hash[], batches: readonly number[], stor
   for (const b of batches) {
     const { tiles, edge: next } = appendLeafHashes(edge, leaves.slice(done, done + b));
     expect(tiles.map((t) => t.tile)).toEqual([...newTilesBetween(edge.size, next.size)]);
-    for (const t of tiles) sameBytes(t.data, tileFromFormula(leaves, t.tile), formatTilePath(t.tile));
+    for (const t of tiles) sameBytes(t.data, tileDataFromFormula(leaves, t.tile), formatTilePath(t.tile));
     apply(store, tiles);
     edge = next;
     done += b;
@@ -79,7 +45,7 @@ function growInBatches(leaves: readonly Hash[], batches: readonly number[], stor
 }
 
 describe('tile writer', () => {
-  const leaves = syntheticLeaves(70_000);
+  const leaves = indexLeafHashes(70_000);
 
   it('one leaf at a time, sizes 1..1000: every new tile equals the spec formula, the edge root equals MTH', () => {
     let edge = EMPTY_TILE_EDGE;
@@ -88,7 +54,7 @@ describe('tile writer', () => {
       const { tiles, edge: next } = appendLeafHashes(edge, [leaves[size - 1]!]);
       range.append(leaves[size - 1]!);
       expect(tiles.map((t) => t.tile)).toEqual([...newTilesBetween(BigInt(size - 1), BigInt(size))]);
-      for (const t of tiles) sameBytes(t.data, tileFromFormula(leaves, t.tile), formatTilePath(t.tile));
+      for (const t of tiles) sameBytes(t.data, tileDataFromFormula(leaves, t.tile), formatTilePath(t.tile));
       expect(rootFromTileEdge(next)).toEqual(range.root());
       edge = next;
     }
@@ -107,7 +73,7 @@ describe('tile writer', () => {
         const store = new Map<string, Uint8Array>();
         const edge = growInBatches(leaves, batches, store);
         for (const t of tilesForSize(edge.size)) {
-          sameBytes(store.get(formatTilePath(t)), tileFromFormula(leaves, t), formatTilePath(t));
+          sameBytes(store.get(formatTilePath(t)), tileDataFromFormula(leaves, t), formatTilePath(t));
         }
         expect(rootFromTileEdge(edge)).toEqual(rootFromLeafHashes(leaves.slice(0, total)));
       }),
@@ -128,7 +94,7 @@ describe('tile writer', () => {
     const edge = growInBatches(leaves, batches, store);
     const tiles = [...tilesForSize(70_000n)];
     expect(tiles.filter((t) => t.level === 2)).toEqual([{ level: 2, index: 0n, width: 1 }]);
-    for (const t of tiles) sameBytes(store.get(formatTilePath(t)), tileFromFormula(leaves, t), formatTilePath(t));
+    for (const t of tiles) sameBytes(store.get(formatTilePath(t)), tileDataFromFormula(leaves, t), formatTilePath(t));
     expect(rootFromTileEdge(edge)).toEqual(rootFromLeafHashes(leaves));
   });
 
@@ -141,14 +107,14 @@ describe('tile writer', () => {
     const a = appendLeafHashes(first, leaves.slice(65_600, 66_000));
     const b = appendLeafHashes(resumed, leaves.slice(65_600, 66_000));
     expect(b).toEqual(a);
-    throwsCode(() => tileEdgeFromTiles(65_601n, writes), 'invalid_argument'); // tile/0/256.p/65 missing
+    expectTlogError(() => tileEdgeFromTiles(65_601n, writes), 'invalid_argument'); // tile/0/256.p/65 missing
   });
 
   it('refuses inconsistent edges and bad leaf hashes', () => {
-    throwsCode(() => appendLeafHashes({ size: 3n, levels: [leaves.slice(0, 2)] }, []), 'invalid_argument');
-    throwsCode(() => appendLeafHashes({ size: 0n, levels: [[leaves[0]!]] }, []), 'invalid_argument');
-    throwsCode(() => appendLeafHashes({ size: 256n, levels: [[], []] }, []), 'invalid_argument');
-    throwsCode(() => appendLeafHashes(EMPTY_TILE_EDGE, [new Uint8Array(31)]), 'invalid_argument');
+    expectTlogError(() => appendLeafHashes({ size: 3n, levels: [leaves.slice(0, 2)] }, []), 'invalid_argument');
+    expectTlogError(() => appendLeafHashes({ size: 0n, levels: [[leaves[0]!]] }, []), 'invalid_argument');
+    expectTlogError(() => appendLeafHashes({ size: 256n, levels: [[], []] }, []), 'invalid_argument');
+    expectTlogError(() => appendLeafHashes(EMPTY_TILE_EDGE, [new Uint8Array(31)]), 'invalid_argument');
     expect(appendLeafHashes(EMPTY_TILE_EDGE, [])).toEqual({ tiles: [], edge: { size: 0n, levels: [] } });
   });
 });

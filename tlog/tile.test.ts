@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CompactRange } from './compact-range.ts';
-import { isTlogError } from './errors.ts';
-import { MAX_UINT64, hashChildren, hashLeaf, rootFromLeafHashes, type Hash } from './merkle.ts';
+import { MAX_UINT64, hashChildren, rootFromLeafHashes, type Hash } from './merkle.ts';
 import {
   TILE_WIDTH,
   formatEntriesPath,
@@ -22,19 +21,11 @@ import {
   type Tile,
 } from './tile.ts';
 import { describeVectors, readVectorJson } from '../test/vectors.ts';
+import { tileHashesFromFormula } from '../test/tile-formula.ts';
+import { expectTlogError, expectTlogErrorIfThrows } from '../test/tlog-errors.ts';
+import { labelledLeafHashes } from '../test/trees.ts';
 
 const TILE_PATHS = 'tiles/tile-paths.json';
-
-function throwsCode(fn: () => unknown, code: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(isTlogError(caught), `expected TlogError ${code}, got ${String(caught)}`).toBe(true);
-  expect((caught as { code: string }).code).toBe(code);
-}
 
 // tessera writes p = 0 for a full tile; Vigil writes width 256.
 const widthOf = (p: number): number => (p === 0 ? TILE_WIDTH : p);
@@ -90,7 +81,7 @@ describeVectors(`C2SP tlog-tiles paths (${TILE_PATHS}, from C2SP/C2SP tlog-tiles
     for (const c of v.tessera_layout_tests.parse_level_index_partial) {
       const path = `tile/${c.level}/${c.index}`;
       if (typeof c.want === 'string') {
-        throwsCode(() => parseTilePath(path), 'malformed_tile');
+        expectTlogError(() => parseTilePath(path), 'malformed_tile');
       } else {
         // JSON numbers lose 999999999999999999 (above 2^53); that index is checked exactly below.
         const index = Number.isSafeInteger(c.want.index) ? BigInt(c.want.index) : 999_999_999_999_999_999n;
@@ -104,8 +95,8 @@ describeVectors(`C2SP tlog-tiles paths (${TILE_PATHS}, from C2SP/C2SP tlog-tiles
     // Go sumdb puts the tile height in the path; C2SP fixes it at 8 and drops it. Vigil serves and
     // reads only C2SP paths, so every one of these must be rejected, never misread as L = H.
     for (const c of v.go_sumdb_tile_paths.cases) {
-      throwsCode(() => parseTilePath(c.path), 'malformed_tile');
-      throwsCode(() => parseEntriesPath(c.path), 'malformed_tile');
+      expectTlogError(() => parseTilePath(c.path), 'malformed_tile');
+      expectTlogError(() => parseEntriesPath(c.path), 'malformed_tile');
     }
   });
 
@@ -128,7 +119,7 @@ describe('tile paths: strict parsing', () => {
     `tile/0/${'x999/'.repeat(100_000)}999`,
   ];
   for (const path of bad) {
-    it(`rejects ${JSON.stringify(path.slice(0, 60))}`, () => throwsCode(() => parseTilePath(path), 'malformed_tile'));
+    it(`rejects ${JSON.stringify(path.slice(0, 60))}`, () => expectTlogError(() => parseTilePath(path), 'malformed_tile'));
   }
 
   it('accepts the largest uint64 index', () => {
@@ -139,16 +130,16 @@ describe('tile paths: strict parsing', () => {
 
   it('entries paths are strict too', () => {
     for (const p of ['tile/entries/', 'tile/entries/x000/001', 'tile/entries/000.p/256', 'tile/0/000', 'tile/entries/000.p/']) {
-      throwsCode(() => parseEntriesPath(p), 'malformed_tile');
+      expectTlogError(() => parseEntriesPath(p), 'malformed_tile');
     }
   });
 
   it('formatting refuses coordinates outside the spec', () => {
-    throwsCode(() => formatTilePath({ level: 64, index: 0n, width: 1 }), 'invalid_argument');
-    throwsCode(() => formatTilePath({ level: 0, index: -1n, width: 1 }), 'invalid_argument');
-    throwsCode(() => formatTilePath({ level: 0, index: 0n, width: 0 }), 'invalid_argument');
-    throwsCode(() => formatTilePath({ level: 0, index: 0n, width: 257 }), 'invalid_argument');
-    throwsCode(() => formatEntriesPath({ index: MAX_UINT64 + 1n, width: 3 }), 'invalid_argument');
+    expectTlogError(() => formatTilePath({ level: 64, index: 0n, width: 1 }), 'invalid_argument');
+    expectTlogError(() => formatTilePath({ level: 0, index: -1n, width: 1 }), 'invalid_argument');
+    expectTlogError(() => formatTilePath({ level: 0, index: 0n, width: 0 }), 'invalid_argument');
+    expectTlogError(() => formatTilePath({ level: 0, index: 0n, width: 257 }), 'invalid_argument');
+    expectTlogError(() => formatEntriesPath({ index: MAX_UINT64 + 1n, width: 3 }), 'invalid_argument');
   });
 
   it('property: format then parse is the identity, and the encoding is unique', () => {
@@ -170,41 +161,16 @@ describe('tile paths: strict parsing', () => {
     fc.assert(
       fc.property(fc.string({ unit: fc.constantFrom(...'tile/entrs.px0123456789 '.split('')) }), (s) => {
         for (const parse of [parseTilePath, parseEntriesPath]) {
-          try {
-            const t = parse(`tile/${s}`);
-            expect(t.width).toBeGreaterThanOrEqual(1);
-          } catch (err) {
-            expect(isTlogError(err, 'malformed_tile')).toBe(true);
-          }
+          const t = expectTlogErrorIfThrows(() => parse(`tile/${s}`), 'malformed_tile');
+          if (t !== undefined) expect(t.width).toBeGreaterThanOrEqual(1);
         }
       }),
     );
   });
 });
 
-// A reference computed from the spec's formula, tlog-tiles "Merkle Tree": entry i of tile (l, n)
-// is MTH(D[(n·256+i)·256^l : (n·256+i+1)·256^l]).
-// Entry hashes are memoised: each is the MTH of a fixed, complete range of leaves.
-const memo = new Map<string, Hash>();
-function tileFromFormula(leaves: readonly Hash[], tile: Tile): Hash[] {
-  const span = 256 ** tile.level;
-  const out: Hash[] = [];
-  for (let i = 0; i < tile.width; i++) {
-    const start = (Number(tile.index) * 256 + i) * span;
-    const key = `${tile.level}/${start}`;
-    let h = memo.get(key);
-    if (h === undefined) memo.set(key, (h = rootFromLeafHashes(leaves.slice(start, start + span))));
-    out.push(h);
-  }
-  return out;
-}
-
-function leafHashes(n: number): Hash[] {
-  return Array.from({ length: n }, (_, i) => hashLeaf(new TextEncoder().encode(`leaf ${i}`)));
-}
-
 describe('tile ↔ node mapping', () => {
-  const leaves = leafHashes(70_000);
+  const leaves = labelledLeafHashes('leaf', 70_000);
 
   it('tilesForSize and newTilesBetween agree with the partial-width rule', () => {
     for (const size of [0n, 1n, 255n, 256n, 257n, 65535n, 65536n, 65537n, 70000n, 16777216n]) {
@@ -216,9 +182,9 @@ describe('tile ↔ node mapping', () => {
     expect([...newTilesBetween(5n, 5n)]).toEqual([]);
     expect([...newTilesBetween(255n, 256n)].map(formatTilePath)).toEqual(['tile/0/000', 'tile/1/000.p/1']);
     expect([...newTilesBetween(256n, 257n)].map(formatTilePath)).toEqual(['tile/0/001.p/1']);
-    throwsCode(() => [...newTilesBetween(3n, 2n)], 'invalid_argument');
-    throwsCode(() => [...tilesForSize(MAX_UINT64 + 1n)], 'invalid_argument');
-    throwsCode(() => [...newTilesBetweenAtHeight(0, 0n, 1n)], 'invalid_argument');
+    expectTlogError(() => [...newTilesBetween(3n, 2n)], 'invalid_argument');
+    expectTlogError(() => [...tilesForSize(MAX_UINT64 + 1n)], 'invalid_argument');
+    expectTlogError(() => [...newTilesBetweenAtHeight(0, 0n, 1n)], 'invalid_argument');
   });
 
   it('rootFromRightEdge equals the root of a CompactRange for many sizes', () => {
@@ -226,11 +192,11 @@ describe('tile ↔ node mapping', () => {
     for (const size of [1, 2, 3, 7, 8, 255, 256, 257, 511, 512, 513, 65535, 65536, 65537, 70000]) {
       while (range.size < BigInt(size)) range.append(leaves[Number(range.size)]!);
       const edge: Hash[][] = [];
-      for (const t of rightEdgeTiles(BigInt(size))) edge[t.level] = tileFromFormula(leaves, t);
+      for (const t of rightEdgeTiles(BigInt(size))) edge[t.level] = tileHashesFromFormula(leaves, t);
       expect(rootFromRightEdge(BigInt(size), edge), `size ${size}`).toEqual(range.root());
     }
     expect(rootFromRightEdge(3n, [leaves.slice(0, 3)])).toEqual(rootFromLeafHashes(leaves.slice(0, 3)));
-    throwsCode(() => rootFromRightEdge(3n, [[leaves[0]!]]), 'invalid_argument');
+    expectTlogError(() => rootFromRightEdge(3n, [[leaves[0]!]]), 'invalid_argument');
   });
 
   it('tileForNode finds every node of a 3-level tree, full or partial (sampled)', () => {
@@ -241,7 +207,7 @@ describe('tile ↔ node mapping', () => {
     ];
     for (const [level, index] of cases) {
       const slot = tileForNode({ level, index }, size);
-      const tileHashes = tileFromFormula(leaves, slot.tile);
+      const tileHashes = tileHashesFromFormula(leaves, slot.tile);
       const span = 2 ** level;
       const want = rootFromLeafHashes(leaves.slice(Number(index) * span, (Number(index) + 1) * span));
       expect(nodeHashFromTile(tileHashes, slot.start, slot.count), `node (${level}, ${index})`).toEqual(want);
@@ -249,14 +215,14 @@ describe('tile ↔ node mapping', () => {
     expect(tileForNode({ level: 0, index: 69_999n }, size).tile).toEqual({ level: 0, index: 273n, width: 112 });
     expect(tileForNode({ level: 8, index: 272n }, size).tile).toEqual({ level: 1, index: 1n, width: 17 });
     expect(tileForNode({ level: 16, index: 0n }, size)).toEqual({ tile: { level: 2, index: 0n, width: 1 }, start: 0, count: 1 });
-    throwsCode(() => tileForNode({ level: 0, index: 70_000n }, size), 'invalid_argument');
-    throwsCode(() => tileForNode({ level: 17, index: 0n }, size), 'invalid_argument');
-    throwsCode(() => tileForNode({ level: 64, index: 0n }, MAX_UINT64), 'invalid_argument');
+    expectTlogError(() => tileForNode({ level: 0, index: 70_000n }, size), 'invalid_argument');
+    expectTlogError(() => tileForNode({ level: 17, index: 0n }, size), 'invalid_argument');
+    expectTlogError(() => tileForNode({ level: 64, index: 0n }, MAX_UINT64), 'invalid_argument');
   });
 
   it('a tile hash at level 1 is the MTH of the full level-0 tile below it', () => {
-    const l0 = tileFromFormula(leaves, { level: 0, index: 5n, width: 256 });
-    const l1 = tileFromFormula(leaves, { level: 1, index: 0n, width: 256 });
+    const l0 = tileHashesFromFormula(leaves, { level: 0, index: 5n, width: 256 });
+    const l1 = tileHashesFromFormula(leaves, { level: 1, index: 0n, width: 256 });
     expect(rootFromLeafHashes(l0)).toEqual(l1[5]);
     expect(hashChildren(l0[0]!, l0[1]!)).toEqual(nodeHashFromTile(l0, 0, 2));
   });
@@ -266,12 +232,12 @@ describe('tile ↔ node mapping', () => {
     const data = formatTileData(hashes);
     expect(data.length).toBe(96);
     expect(parseTileData(data, 3)).toEqual(hashes);
-    throwsCode(() => parseTileData(data, 2), 'malformed_tile');
-    throwsCode(() => parseTileData(data.subarray(0, 95), 3), 'malformed_tile');
-    throwsCode(() => parseTileData(new Uint8Array(0), 1), 'malformed_tile');
-    throwsCode(() => parseTileData(data, 0), 'invalid_argument');
-    throwsCode(() => formatTileData([]), 'invalid_argument');
-    throwsCode(() => formatTileData([new Uint8Array(31)]), 'invalid_argument');
+    expectTlogError(() => parseTileData(data, 2), 'malformed_tile');
+    expectTlogError(() => parseTileData(data.subarray(0, 95), 3), 'malformed_tile');
+    expectTlogError(() => parseTileData(new Uint8Array(0), 1), 'malformed_tile');
+    expectTlogError(() => parseTileData(data, 0), 'invalid_argument');
+    expectTlogError(() => formatTileData([]), 'invalid_argument');
+    expectTlogError(() => formatTileData([new Uint8Array(31)]), 'invalid_argument');
     const parsed = parseTileData(data, 3);
     data[0]! ^= 1; // the parsed hashes are copies
     expect(parsed[0]).toEqual(hashes[0]);

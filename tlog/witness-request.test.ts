@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeBase64, encodeBase64 } from './base64.ts';
-import { isTlogError, type TlogErrorCode } from './errors.ts';
 import {
   DEFAULT_MAX_WITNESS_BODY_BYTES,
   formatAddCheckpointRequest,
@@ -16,21 +15,11 @@ import {
   witnessOriginHash,
 } from './witness-request.ts';
 import { describeVectors, hex, readVectorJson } from '../test/vectors.ts';
+import { expectTlogError, expectTlogErrorIfThrows } from '../test/tlog-errors.ts';
 
 const EXAMPLES = 'witness/tlog-witness-examples.json';
 const TESSERA_SCENARIO = 'witness/tessera-testlog-witness-scenario.json';
 const LITEWITNESS_SCENARIO = 'witness/litewitness-scenario.json';
-
-function expectError(fn: () => unknown, code: TlogErrorCode, contains: string): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(isTlogError(err, code), `want TlogError ${code}, got ${String(err)}`).toBe(true);
-  expect((err as Error).message).toContain(contains);
-}
 
 const H = encodeBase64(new Uint8Array(32).fill(7));
 const NOTE = 'example.com/log\n3\nWqx3HImawpLnS/Gv4ubjAvi1WIOy0b8Ze0amvqbavKk=\n\n\u2014 example.com/log AAAAAAAA\n';
@@ -70,7 +59,7 @@ describeVectors(`tlog-witness wire formats: ${EXAMPLES} (C2SP tlog-witness.md, s
     'conflict_response_parsing: %s %s',
     (_ct, _body, c: any) => {
       if (c.want === 'error') {
-        expectError(() => parseConflictResponse(c.content_type, c.body), 'malformed_request', '409 response');
+        expectTlogError(() => parseConflictResponse(c.content_type, c.body), 'malformed_request', '409 response');
       } else {
         expect(parseConflictResponse(c.content_type, c.body)).toBe(BigInt(c.want));
         expect(formatConflictBody(BigInt(c.want))).toBe(c.body);
@@ -105,7 +94,7 @@ describeVectors(`witness scenario request bodies parse: ${TESSERA_SCENARIO}, ${L
     let rejected = 0;
     for (const s of steps) {
       if (s.desc.startsWith('malformed:')) {
-        expectError(() => parseAddCheckpointRequest(s.request_body), 'malformed_request', 'line ');
+        expectTlogError(() => parseAddCheckpointRequest(s.request_body), 'malformed_request', 'line ');
         rejected++;
       } else {
         expect(() => parseAddCheckpointRequest(s.request_body), s.desc).not.toThrow();
@@ -138,7 +127,7 @@ describe('parseAddCheckpointRequest rules', () => {
     ['a 31-byte hash', `old 15\n${H}\n${encodeBase64(new Uint8Array(31))}\n\n${NOTE}`, 'line 3: consistency proof hash is 31 bytes, want 32'],
     ['64 proof lines', `old 15\n${`${H}\n`.repeat(64)}\n${NOTE}`, 'line 65: more than 63 consistency proof lines'],
   ])('rejects %s', (_desc, body, contains) => {
-    expectError(() => parseAddCheckpointRequest(body), 'malformed_request', contains);
+    expectTlogError(() => parseAddCheckpointRequest(body), 'malformed_request', contains);
   });
 
   it('accepts exactly 63 proof lines', () => {
@@ -147,21 +136,21 @@ describe('parseAddCheckpointRequest rules', () => {
 
   it('bounds the body before decoding it, and decodes bytes as strict UTF-8', () => {
     const body = `old 0\n\n${NOTE}`;
-    expectError(() => parseAddCheckpointRequest(body, body.length + 1), 'malformed_request', 'over the limit');
+    expectTlogError(() => parseAddCheckpointRequest(body, body.length + 1), 'malformed_request', 'over the limit');
     expect(parseAddCheckpointRequest(body, Buffer.byteLength(body)).oldSize).toBe(0n);
-    expectError(() => parseAddCheckpointRequest('x'.repeat(DEFAULT_MAX_WITNESS_BODY_BYTES + 1)), 'malformed_request', 'over the limit');
-    expectError(() => parseAddCheckpointRequest(new Uint8Array([0x6f, 0x6c, 0x64, 0x20, 0xc0])), 'malformed_request', 'not valid UTF-8');
+    expectTlogError(() => parseAddCheckpointRequest('x'.repeat(DEFAULT_MAX_WITNESS_BODY_BYTES + 1)), 'malformed_request', 'over the limit');
+    expectTlogError(() => parseAddCheckpointRequest(new Uint8Array([0x6f, 0x6c, 0x64, 0x20, 0xc0])), 'malformed_request', 'not valid UTF-8');
     const bom = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(body)]);
-    expectError(() => parseAddCheckpointRequest(bom), 'malformed_request', 'line 1');
+    expectTlogError(() => parseAddCheckpointRequest(bom), 'malformed_request', 'line 1');
   });
 
   it('formatAddCheckpointRequest refuses what the spec forbids', () => {
     const ok = { oldSize: 1n, proof: [], checkpointNote: NOTE };
-    expectError(() => formatAddCheckpointRequest({ ...ok, oldSize: -1n }), 'invalid_argument', 'uint64');
-    expectError(() => formatAddCheckpointRequest({ ...ok, oldSize: 2n ** 64n }), 'invalid_argument', 'uint64');
-    expectError(() => formatAddCheckpointRequest({ ...ok, proof: Array(64).fill(new Uint8Array(32)) }), 'invalid_argument', 'at most 63');
-    expectError(() => formatAddCheckpointRequest({ ...ok, proof: [new Uint8Array(33)] }), 'invalid_argument', '32 bytes');
-    expectError(() => formatAddCheckpointRequest({ ...ok, checkpointNote: '' }), 'invalid_argument', 'needs a checkpoint');
+    expectTlogError(() => formatAddCheckpointRequest({ ...ok, oldSize: -1n }), 'invalid_argument', 'uint64');
+    expectTlogError(() => formatAddCheckpointRequest({ ...ok, oldSize: 2n ** 64n }), 'invalid_argument', 'uint64');
+    expectTlogError(() => formatAddCheckpointRequest({ ...ok, proof: Array(64).fill(new Uint8Array(32)) }), 'invalid_argument', 'at most 63');
+    expectTlogError(() => formatAddCheckpointRequest({ ...ok, proof: [new Uint8Array(33)] }), 'invalid_argument', '32 bytes');
+    expectTlogError(() => formatAddCheckpointRequest({ ...ok, checkpointNote: '' }), 'invalid_argument', 'needs a checkpoint');
   });
 });
 
@@ -169,13 +158,13 @@ describe('conflict bodies', () => {
   it('round trips the largest size and refuses anything longer', () => {
     const max = 2n ** 64n - 1n;
     expect(parseConflictResponse(TLOG_SIZE_CONTENT_TYPE, formatConflictBody(max))).toBe(max);
-    expectError(() => parseConflictResponse(TLOG_SIZE_CONTENT_TYPE, '18446744073709551616\n'), 'malformed_request', 'does not fit in 64 bits');
-    expectError(() => parseConflictResponse(TLOG_SIZE_CONTENT_TYPE, `${'1'.repeat(30)}\n`), 'malformed_request', 'over the limit');
-    expectError(() => parseConflictResponse(undefined, '5\n'), 'malformed_request', 'want exactly text/x.tlog.size');
-    expectError(() => parseConflictResponse('TEXT/X.TLOG.SIZE', '5\n'), 'malformed_request', 'Content-Type');
-    expectError(() => parseConflictResponse(TLOG_SIZE_CONTENT_TYPE, '5\n\n'), 'malformed_request', 'is not "<size>\\n"');
+    expectTlogError(() => parseConflictResponse(TLOG_SIZE_CONTENT_TYPE, '18446744073709551616\n'), 'malformed_request', 'does not fit in 64 bits');
+    expectTlogError(() => parseConflictResponse(TLOG_SIZE_CONTENT_TYPE, `${'1'.repeat(30)}\n`), 'malformed_request', 'over the limit');
+    expectTlogError(() => parseConflictResponse(undefined, '5\n'), 'malformed_request', 'want exactly text/x.tlog.size');
+    expectTlogError(() => parseConflictResponse('TEXT/X.TLOG.SIZE', '5\n'), 'malformed_request', 'Content-Type');
+    expectTlogError(() => parseConflictResponse(TLOG_SIZE_CONTENT_TYPE, '5\n\n'), 'malformed_request', 'is not "<size>\\n"');
     expect(parseConflictResponse(TLOG_SIZE_CONTENT_TYPE, new TextEncoder().encode('7\n'))).toBe(7n);
-    expectError(() => formatConflictBody(-1n), 'invalid_argument', 'uint64');
+    expectTlogError(() => formatConflictBody(-1n), 'invalid_argument', 'uint64');
   });
 });
 
@@ -184,7 +173,7 @@ describe('parseAddCheckpointResponse and parseSignSubtreeRequest rules', () => {
     expect(() => parseAddCheckpointResponse('')).toThrow();
     expect(() => parseAddCheckpointResponse('\u2014 w.example AAAAAAA=')).toThrow();
     expect(() => parseAddCheckpointResponse('w.example AAAAAAA=\n')).toThrow();
-    expectError(() => parseAddCheckpointResponse('\u2014 w AAAAAAA=\n', 10), 'malformed_request', 'over the limit');
+    expectTlogError(() => parseAddCheckpointResponse('\u2014 w AAAAAAA=\n', 10), 'malformed_request', 'over the limit');
   });
 
   const sub = (first: string, extra = ''): string => `${first}\n${H}\n${extra}${H}\n\n${NOTE}`;
@@ -200,7 +189,7 @@ describe('parseAddCheckpointResponse and parseSignSubtreeRequest rules', () => {
     ['nine checkpoint signatures', `subtree 0 1\n${H}\n\n${NOTE}${'\u2014 x AAAAAAA=\n'.repeat(8)}`, 'checkpoint has 9 signatures'],
     ['a checkpoint without a final newline', `subtree 0 1\n${H}\n\nexample.com/log\n3\n${H}`, 'does not end in a newline'],
   ])('sign-subtree rejects %s', (_desc, body, contains) => {
-    expectError(() => parseSignSubtreeRequest(body), 'malformed_request', contains);
+    expectTlogError(() => parseSignSubtreeRequest(body), 'malformed_request', contains);
   });
 
   it('sign-subtree accepts cosignature lines and an unsigned checkpoint', () => {
@@ -244,17 +233,9 @@ describe('add-checkpoint properties (fast-check)', () => {
     fc.assert(
       fc.property(body, (b) => {
         for (const parse of [parseAddCheckpointRequest, parseSignSubtreeRequest, parseAddCheckpointResponse]) {
-          try {
-            parse(b);
-          } catch (err) {
-            expect(isTlogError(err), String(err)).toBe(true);
-          }
+          expectTlogErrorIfThrows(() => parse(b));
         }
-        try {
-          parseConflictResponse(TLOG_SIZE_CONTENT_TYPE, b);
-        } catch (err) {
-          expect(isTlogError(err), String(err)).toBe(true);
-        }
+        expectTlogErrorIfThrows(() => parseConflictResponse(TLOG_SIZE_CONTENT_TYPE, b));
       }),
       { numRuns: 1000 },
     );
