@@ -6,5 +6,7 @@ export default defineConfig({
     exclude: ['node_modules/**'],
     // Property tests over proofs hash many random trees; give them room on a 2-core machine.
     testTimeout: 60_000,
+    // PGlite compiles PostgreSQL from WASM when a database opens: seconds on a busy 2-core machine.
+    hookTimeout: 120_000,
   },
 });
