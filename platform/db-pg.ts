@@ -49,16 +49,23 @@ export async function openPgDb(url: string, opts: DbOptions): Promise<Db> {
     query: q.query,
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
+      // A checked-out client is not watched by the pool: without a listener, its connection dying
+      // (server restart, pg_terminate_backend) is an unhandled 'error' that ends the process.
+      let broken: Error | undefined;
+      const onError = (err: Error) => { broken = err; };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn(queryable(client));
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
+        await client.query('ROLLBACK').catch((rollbackErr: Error) => { broken ??= rollbackErr; });
         throw err;
       } finally {
-        client.release();
+        client.off('error', onError);
+        // release(err) destroys a connection in an unknown state instead of pooling it.
+        client.release(broken);
       }
     },
     close: () => pool.end(),

@@ -3,6 +3,7 @@ import { PGlite } from '@electric-sql/pglite';
 import type { Db, DbOptions, Queryable, SqlParam } from './db.ts';
 
 const INT8_OID = 20;
+const BYTEA_OID = 17;
 
 function queryable(q: Pick<PGlite, 'query'>): Queryable {
   return {
@@ -20,8 +21,21 @@ function queryable(q: Pick<PGlite, 'query'>): Queryable {
  */
 export async function openPgliteDb(dataDir: string, opts: DbOptions): Promise<Db> {
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  // int8 as bigint always (PGlite's default gives a number when the value is small), matching db-pg.
-  const lite = await PGlite.create(dataDir, { parsers: { [INT8_OID]: (v: string) => BigInt(v) } });
+  // int8 as bigint always (PGlite's default gives a number when the value is small), matching
+  // db-pg. bytea through Buffer's hex codec: PGlite's own per-byte codec ran at ~4 MB/s, which
+  // held the log's embedded append rate to ~2,750 entries/s (~7,300/s with this).
+  const lite = await PGlite.create(dataDir, {
+    parsers: {
+      [INT8_OID]: (v: string) => BigInt(v),
+      [BYTEA_OID]: (v: string) => {
+        const b = Buffer.from(v.slice(2), 'hex');
+        return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+      },
+    },
+    serializers: {
+      [BYTEA_OID]: (v: Uint8Array) => `\\x${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}`,
+    },
+  });
   if (opts.schema) {
     await lite.exec(`CREATE SCHEMA IF NOT EXISTS ${opts.schema}; SET search_path TO ${opts.schema}`);
   }

@@ -16,6 +16,8 @@ export interface Queryable {
  * rethrows) when it rejects, so a caller that sees the promise resolve knows the data is durable.
  * Concurrency: any number of callers; PGlite serialises them on its single connection, PostgreSQL
  * runs them on a pool. Callers that need mutual exclusion take row or advisory locks in SQL.
+ * Inside a transaction callback use only `tx`: calling `db.query` there waits for the transaction
+ * to end on PGlite (one connection), a deadlock.
  */
 export interface Db extends Queryable {
   readonly kind: 'pg' | 'pglite';
