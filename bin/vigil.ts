@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { registerKeyCommands } from './key-commands.ts';
 import { registerUpCommand } from './up-command.ts';
+import { registerWitnessCommands } from '../witness/cli.ts';
 
 const program = new Command()
   .name('vigil')
@@ -13,5 +14,6 @@ const program = new Command()
 
 registerUpCommand(program);
 registerKeyCommands(program);
+registerWitnessCommands(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,237 @@
+// witness.ts measures one witness node as operators run it (DESIGN "Performance targets":
+// add-checkpoint p99 ≤ 5 ms, ≥ 2,000 requests/s per node): the real CLI (`vigil witness serve`) in
+// a child process, with PGlite in its data folder and with PostgreSQL, driven over loopback HTTP
+// by an in-process client with keep-alive connections.
+//
+// Workloads, each a distinct log per connection so that every request is a real append:
+//   ceiling                 an empty node:http server with the same client: what loopback HTTP
+//                           alone allows on this machine, for calibration
+//   append, 1 connection    sequential `old n → n+1` requests: unloaded latency
+//   append, 32 connections  32 logs in parallel, closed loop: the node's maximum throughput
+//   append, paced           32 connections at half that maximum, latency measured from each
+//                           request's scheduled time (no coordinated omission): latency under load
+//   stale, 32 connections   `old 0` for a log already cosigned: the 409 path (verify, refuse)
+//
+//   npx tsx bench/witness.ts                    both backends (PostgreSQL if it answers)
+//   VIGIL_BENCH_STEPS=200 npx tsx bench/witness.ts   requests per connection (default 300)
+//   VIGIL_WITNESS_CPU_PROF=/tmp/prof npx tsx bench/witness.ts   --cpu-prof the server into that folder
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import pg from 'pg';
+import { freshSchemaName } from '../test/db.ts';
+import { POSTGRES_URL, serviceAvailable } from '../test/services.ts';
+import { REPO_ROOT } from '../test/vectors.ts';
+import { newTestLog, testLeaves, type TestLog } from '../test/witness-log.ts';
+import { machineLine, printTable, type BenchResult } from './harness.ts';
+
+const STEPS = Number(process.env.VIGIL_BENCH_STEPS ?? 300);
+const CONNECTIONS = 32;
+
+interface Served {
+  url: string;
+  /** cpuMs reads the server process's user + system CPU time so far (Linux /proc). */
+  cpuMs(): number;
+  stop(): Promise<void>;
+}
+
+/** serveWitness runs `vigil witness init` and `vigil witness serve` following `logs` in a temp folder. */
+async function serveWitness(logs: readonly TestLog[], env: NodeJS.ProcessEnv): Promise<Served> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-witness-'));
+  await run(['witness', 'init', '--name', 'bench.example/witness', '--data', join(dir, 'data')], env);
+  const configFile = join(dir, 'witness.json');
+  const config = { listen: '127.0.0.1:0', dataDir: 'data', maxInFlight: 4096, logs: logs.map((l) => ({ origin: l.origin, vkeys: [l.vkey] })) };
+  writeFileSync(configFile, JSON.stringify(config));
+  const prof = process.env.VIGIL_WITNESS_CPU_PROF;
+  const nodeArgs = prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [];
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'bin/vigil.ts', 'witness', 'serve', '--config', configFile], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, VIGIL_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`witness serve exited ${code}`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const m = /^listening on (\S+)$/.exec(line);
+      if (m) resolve(m[1]!);
+    });
+  });
+  return {
+    url,
+    cpuMs: () => processCpuMs(child.pid!),
+    stop: async () => {
+      await stopChild(child); // SIGTERM: a clean exit writes the CPU profile
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function processCpuMs(pid: number): number {
+  // Fields 14 and 15 of /proc/<pid>/stat are utime and stime in clock ticks (100 Hz on Linux).
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, ['--import', 'tsx', 'bin/vigil.ts', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: 'ignore' });
+    c.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`vigil ${args.join(' ')} exited ${code}`))));
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/** post sends one add-checkpoint over a keep-alive agent and resolves with the status. */
+function post(agent: http.Agent, url: URL, body: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { 'content-length': body.length } }, (res) => {
+      res.resume();
+      res.once('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.once('error', reject);
+    req.end(body);
+  });
+}
+
+interface LoadResult {
+  result: BenchResult;
+  serverCpuUsPerRequest: number;
+  clientCpuUsPerRequest: number;
+  p50Ms: number;
+  p99Ms: number;
+  statuses: Map<number, number>;
+}
+
+/**
+ * load sends each connection's bodies in order, the connections in parallel, and times every
+ * request. With `ratePerSec`, connection c sends its k-th body at start + (c + k·n)/rate (n
+ * connections) and latency counts from that scheduled time; without, as fast as answers come.
+ */
+async function load(name: string, w: Served, perConnection: readonly Buffer[][], ratePerSec?: number): Promise<LoadResult> {
+  const baseUrl = w.url;
+  const n = perConnection.length;
+  const serverCpu0 = w.cpuMs();
+  const clientCpu0 = process.cpuUsage();
+  const agent = new http.Agent({ keepAlive: true, maxSockets: perConnection.length });
+  const url = new URL(`${baseUrl}/add-checkpoint`);
+  const latencies: number[] = [];
+  const statuses = new Map<number, number>();
+  const start = performance.now();
+  await Promise.all(
+    perConnection.map(async (bodies, c) => {
+      for (const [k, body] of bodies.entries()) {
+        let t = performance.now();
+        if (ratePerSec !== undefined) {
+          const due = start + ((c + k * n) * 1000) / ratePerSec;
+          if (due > t) await new Promise((r) => setTimeout(r, due - t));
+          t = due;
+        }
+        const status = await post(agent, url, body);
+        latencies.push(performance.now() - t);
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      }
+    }),
+  );
+  const elapsed = performance.now() - start;
+  const clientCpu = process.cpuUsage(clientCpu0);
+  const serverCpuUsPerRequest = ((w.cpuMs() - serverCpu0) * 1000) / latencies.length;
+  const clientCpuUsPerRequest = (clientCpu.user + clientCpu.system) / latencies.length;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
+  const result = { name, opsPerSec: (latencies.length * 1000) / elapsed, iterations: latencies.length };
+  return { result, p50Ms: q(0.5), p99Ms: q(0.99), statuses, serverCpuUsPerRequest, clientCpuUsPerRequest };
+}
+
+/** ladder is `old i → i+1` for i in [from, from + steps) as request bodies. */
+async function ladder(log: TestLog, from: number, steps: number): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  for (let i = from; i < from + steps; i++) out.push(Buffer.from(await log.request(BigInt(i), BigInt(i + 1))));
+  return out;
+}
+
+async function benchBackend(label: string, env: NodeJS.ProcessEnv): Promise<LoadResult[]> {
+  const logs = Array.from({ length: CONNECTIONS + 1 }, (_, i) => newTestLog(`bench.example/log${i}`, testLeaves(`l${i}`, 2 * STEPS + 22)));
+  const warm = await Promise.all(logs.slice(1).map((l) => ladder(l, 0, 20)));
+  const sequential = [await ladder(logs[0]!, 0, STEPS)];
+  const parallel = await Promise.all(logs.slice(1).map((l) => ladder(l, 20, STEPS)));
+  const paced = await Promise.all(logs.slice(1).map((l) => ladder(l, 20 + STEPS, STEPS)));
+  const stale = await Promise.all(
+    logs.slice(1).map(async (l) => {
+      const body = Buffer.from(await l.request(0n, 1n));
+      return Array.from({ length: STEPS }, () => body);
+    }),
+  );
+  const w = await serveWitness(logs, env);
+  try {
+    await load('warm-up', w, warm);
+    const one = await load(`${label}: append, 1 connection`, w, sequential);
+    const max = await load(`${label}: append, ${CONNECTIONS} connections`, w, parallel);
+    const rate = Math.round(max.result.opsPerSec / 2);
+    const half = await load(`${label}: append, paced at ${rate}/s`, w, paced, rate);
+    return [one, max, half, await load(`${label}: stale old (409), ${CONNECTIONS} connections`, w, stale)];
+  } finally {
+    await w.stop();
+  }
+}
+
+// An HTTP server that reads the body and answers 200 with a short text, and nothing else.
+const EMPTY_SERVER = `require('node:http').createServer((q, s) => { q.resume(); q.on('end', () => {
+  s.setHeader('content-type', 'text/plain'); s.end('ok\\n'); }); }).listen(0, '127.0.0.1', function () {
+  console.log('listening on http://127.0.0.1:' + this.address().port); });`;
+
+/** benchCeiling measures the empty server with the append workload's client and bodies. */
+async function benchCeiling(): Promise<LoadResult> {
+  const child = spawn(process.execPath, ['-e', EMPTY_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => resolve(line.replace('listening on ', '')));
+  });
+  const log = newTestLog('bench.example/ceiling', testLeaves('c', STEPS + 1));
+  const bodies = await ladder(log, 0, STEPS);
+  try {
+    const served: Served = { url, cpuMs: () => processCpuMs(child.pid!), stop: async () => {} };
+    return await load(`ceiling: empty node:http server, ${CONNECTIONS} connections`, served, Array.from({ length: CONNECTIONS }, () => bodies));
+  } finally {
+    await stopChild(child);
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(machineLine());
+  console.log(`witness add-checkpoint over loopback HTTP, ${STEPS} requests per connection; target p99 ≤ 5 ms, ≥ 2,000 req/s`);
+  const results: LoadResult[] = [await benchCeiling()];
+  results.push(...(await benchBackend('PGlite', { VIGIL_DATABASE_URL: '' })));
+  if (await serviceAvailable('postgres')) {
+    const schema = freshSchemaName('bench_witness');
+    const admin = new pg.Client({ connectionString: POSTGRES_URL });
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    try {
+      const url = new URL(POSTGRES_URL);
+      url.searchParams.set('options', `-c search_path=${schema}`);
+      results.push(...(await benchBackend('PostgreSQL', { VIGIL_DATABASE_URL: url.toString() })));
+    } finally {
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    }
+  } else {
+    console.log('PostgreSQL does not answer; skipped');
+  }
+  printTable('Throughput (requests/s)', results.map((r) => r.result));
+  console.log('\nLatency per request (client-side, ms)');
+  for (const r of results) {
+    const statuses = [...r.statuses].map(([s, n]) => `${s}×${n}`).join(' ');
+    const cpu = `server CPU ${r.serverCpuUsPerRequest.toFixed(0)} µs/req, client ${r.clientCpuUsPerRequest.toFixed(0)} µs/req`;
+    console.log(`  ${r.result.name.padEnd(50)} p50 ${r.p50Ms.toFixed(2).padStart(6)}  p99 ${r.p99Ms.toFixed(2).padStart(6)}  ${cpu}  [${statuses}]`);
+  }
+}
+
+await main();
