@@ -14,12 +14,12 @@ export function registerUpCommand(program: Command): void {
     .action(() => {
       process.stderr.write(
         [
-          'vigil up: the network is not built yet. What exists today:',
-          '  - tlog/: RFC 6962 Merkle trees and proofs, C2SP signed notes, checkpoints,',
-          '    cosignatures, tlog-tiles, quorum policies (run `npm test` to see them checked',
-          '    against the ecosystem vectors, `npm run bench` for their speed)',
-          '  - `vigil key generate` and `vigil note verify` (see `vigil --help`)',
-          'The log, witnesses, monitor and alerts arrive with the next issues.',
+          'vigil up: the whole network is not assembled yet. What runs today:',
+          '  - `vigil witness init` / `vigil witness serve`: a C2SP witness node',
+          '  - `vigil key generate`, `vigil note verify`: note keys and signed notes',
+          '  - tlog/: Merkle trees, proofs, notes, checkpoints, cosignatures, tiles and policies,',
+          '    checked against the ecosystem vectors by `npm test` (`npm run bench` for speed)',
+          'The log, CA, monitor and alerts join `vigil up` as their issues land.',
           '',
         ].join('\n'),
       );
