@@ -16,6 +16,9 @@ import { applyMigrations, type Migration } from '../platform/migrate.ts';
  *   checkpointed size (tlog-tiles "Partial Tiles") without storing 255 copies per position.
  * - log_checkpoints: every checkpoint ever signed.
  * - log_pending: entries accepted by a process that is not the sequencer, waiting to be integrated.
+ * - log_published: the single row of the checkpoint served at /checkpoint (the log's note plus the
+ *   witness cosignatures collected for it); its size never decreases.
+ * - log_witness_sizes: per witness (`<key name>+<hex key ID>`), the size it last cosigned or named.
  */
 export const LOG_MIGRATIONS: readonly Migration[] = [
   // One statement per migration: PGlite runs a migration as one prepared statement.
@@ -69,6 +72,26 @@ export const LOG_MIGRATIONS: readonly Migration[] = [
       leaf_hash bytea NOT NULL UNIQUE CHECK (length(leaf_hash) = 32),
       body bytea NOT NULL CHECK (length(body) <= 65535),
       created_at timestamptz NOT NULL)`,
+  },
+  // Witnessing (publisher.ts): the checkpoint served at /checkpoint, which only grows (the
+  // publisher's compare-and-swap), and each witness's last known size, a hint that saves a 409
+  // round trip after a restart.
+  {
+    id: '0007-log-published',
+    sql: `CREATE TABLE log_published (
+      singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+      size bigint NOT NULL CHECK (size >= 0),
+      note text NOT NULL,
+      quorum_met boolean NOT NULL,
+      cosigners integer NOT NULL CHECK (cosigners >= 0),
+      published_at timestamptz NOT NULL)`,
+  },
+  {
+    id: '0008-log-witness-sizes',
+    sql: `CREATE TABLE log_witness_sizes (
+      witness_key text PRIMARY KEY,
+      size bigint NOT NULL CHECK (size >= 0),
+      updated_at timestamptz NOT NULL)`,
   },
 ];
 

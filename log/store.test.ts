@@ -6,7 +6,7 @@ import { hashLeaf } from '../tlog/merkle.ts';
 import { backends, testEntry } from '../test/log-fixtures.ts';
 import { serviceAvailable } from '../test/services.ts';
 import { isLogError } from './errors.ts';
-import { applyLogMigrations } from './schema.ts';
+import { LOG_MIGRATIONS, applyLogMigrations } from './schema.ts';
 import {
   findEntries, hasCheckpointBetween, hasPending, insertCheckpoint, insertEntries, insertPending, readEntry, readEntryByLeafHash,
   readEntryRange, takePending,
@@ -24,7 +24,7 @@ for (const backend of backends(hasPostgres, 'logstore')) {
     let drop: () => Promise<void>;
     beforeAll(async () => {
       ({ db, drop } = await backend.open());
-      expect((await applyLogMigrations(db)).length).toBe(6);
+      expect((await applyLogMigrations(db)).length).toBe(LOG_MIGRATIONS.length);
       expect(await applyLogMigrations(db)).toEqual([]);
     });
     afterAll(async () => drop());
