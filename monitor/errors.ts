@@ -1,0 +1,40 @@
+// The monitor component's one error class. Codes are stable: they label metrics and select HTTP
+// statuses in monitor/http.ts. Findings (an unexpected signer, a split view) are never errors.
+
+/**
+ * MonitorErrorCode names every way the monitor refuses input or fails.
+ *
+ * Watch rules and expected-signer policies (subscriber input, monitor/rules.ts):
+ * - malformed_rule: a watch rule is not an object of the documented shape.
+ * - malformed_policy: an expected-signer policy is not an object of the documented shape.
+ * - malformed_pattern: a pattern does not parse as its match mode (exact, glob, regex) or uses
+ *   syntax Vigil refuses (backreferences, lookaround, unanchored forms).
+ * - pattern_too_large: a pattern is longer than MAX_PATTERN_LENGTH or expands (counted
+ *   repetition) to more automaton states than MAX_PATTERN_STATES.
+ * - duplicate_id: a rule or policy id is already in the rule set or index.
+ */
+export type MonitorErrorCode =
+  | 'malformed_rule'
+  | 'malformed_policy'
+  | 'malformed_pattern'
+  | 'pattern_too_large'
+  | 'duplicate_id';
+
+/**
+ * MonitorError is the one error class of the monitor. Parsers of subscriber input throw it (never
+ * a SyntaxError or RangeError) with a message naming the field and what was wrong with it.
+ */
+export class MonitorError extends Error {
+  override readonly name = 'MonitorError';
+  readonly code: MonitorErrorCode;
+
+  constructor(code: MonitorErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** isMonitorError reports whether err is a MonitorError, optionally with the given code. */
+export function isMonitorError(err: unknown, code?: MonitorErrorCode): err is MonitorError {
+  return err instanceof MonitorError && (code === undefined || err.code === code);
+}
