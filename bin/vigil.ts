@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { registerKeyCommands } from './key-commands.ts';
 import { registerUpCommand } from './up-command.ts';
 import { registerWitnessCommands } from '../witness/cli.ts';
+import { registerLogCommands } from '../log/cli.ts';
 
 const program = new Command()
   .name('vigil')
@@ -15,5 +16,6 @@ const program = new Command()
 registerUpCommand(program);
 registerKeyCommands(program);
 registerWitnessCommands(program);
+registerLogCommands(program);
 
 await program.parseAsync(process.argv);

@@ -64,3 +64,30 @@ export function createLogMetrics(registry: Registry): LogMetrics {
 export function countError(m: LogMetrics, code: LogErrorCode): void {
   m.sequencerErrors.inc({ code });
 }
+
+/** LogHttpMetrics are the write and read API's instruments (log/http.ts). */
+export interface LogHttpMetrics {
+  /** rejected counts requests answered with an error, by API ('v1', 'v2', 'read') and LogErrorCode. */
+  rejected: Counter<'api' | 'code'>;
+  /** submitted counts entries verified and handed to the log, by API and kind. */
+  submitted: Counter<'api' | 'kind'>;
+}
+
+/** createLogHttpMetrics registers the HTTP layer's metrics on `registry` (once per registry). */
+export function createLogHttpMetrics(registry: Registry): LogHttpMetrics {
+  const registers = [registry];
+  return {
+    rejected: new Counter({
+      name: 'vigil_log_requests_rejected_total',
+      help: 'Requests answered with an error, by API and error code',
+      labelNames: ['api', 'code'],
+      registers,
+    }),
+    submitted: new Counter({
+      name: 'vigil_log_entries_submitted_total',
+      help: 'Entries whose signatures verified and that were handed to the sequencer, by API and kind',
+      labelNames: ['api', 'kind'],
+      registers,
+    }),
+  };
+}

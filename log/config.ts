@@ -1,0 +1,163 @@
+// The log's configuration: command-line flags, an optional JSON file (`--config FILE`) for the
+// tunables, and the environment (passed in by main.ts, the only reader of process.env).
+// loadConfig reports every problem at once.
+//
+// The file (paths in it are relative to its folder; unknown keys are refused; every key optional):
+//
+//   {
+//     "listen": "127.0.0.1:7370",        HOST:PORT; --listen overrides
+//     "dataDir": "data",                 --data overrides (relative to the working folder)
+//     "keyFile": "data/log.key",         default <dataDir>/log.key
+//     "caRoots": "ca.pem",               --ca-roots overrides; none: public-key entries only
+//     "maxRequestBytes": 1048576, "retryAfterSeconds": 1,
+//     "maxBatchEntries": 4096, "maxBatchDelayMs": 250,
+//     "maxPendingEntries": 32768, "maxPendingBytes": 268435456, "maxDbConnections": 10,
+//     "verifyWorkers": 2                 worker threads verifying signatures; 0: on the event loop
+//   }
+//
+// Environment: VIGIL_DATABASE_URL (PostgreSQL; else PGlite in <dataDir>/db), VIGIL_DATABASE_SCHEMA
+// (the PostgreSQL schema holding the log, created if missing; default the server's search_path).
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { errorMessage, LogError } from './errors.ts';
+import { DEFAULT_MAX_REQUEST_BYTES } from './kinds/entry.ts';
+import { LOG_KEY_FILE } from './key.ts';
+import { defaultVerifyWorkers } from './verify-pool.ts';
+import { DEFAULT_MAX_BATCH_DELAY_MS, DEFAULT_MAX_BATCH_ENTRIES, DEFAULT_MAX_PENDING_BYTES, DEFAULT_MAX_PENDING_ENTRIES } from './log.ts';
+
+/** DEFAULT_LISTEN is where the log listens: loopback only, port 7370. */
+export const DEFAULT_LISTEN = '127.0.0.1:7370';
+/** DEFAULT_DATA_DIR is the data folder (key file, PGlite database), relative to the working folder. */
+export const DEFAULT_DATA_DIR = 'vigil-data/log';
+/** DEFAULT_RETRY_AFTER_SECONDS is the Retry-After of 503 answers, in seconds. */
+export const DEFAULT_RETRY_AFTER_SECONDS = 1;
+/** DEFAULT_MAX_DB_CONNECTIONS bounds the PostgreSQL pool. */
+export const DEFAULT_MAX_DB_CONNECTIONS = 10;
+export { DEFAULT_MAX_REQUEST_BYTES };
+
+/** LogServeConfig is the validated configuration of one log process. */
+export interface LogServeConfig {
+  /** dataDir holds the key file and the PGlite database; default DEFAULT_DATA_DIR. */
+  readonly dataDir: string;
+  /** keyFile is the checkpoint key (secret); default `<dataDir>/log.key`. */
+  readonly keyFile: string;
+  /** databaseUrl is PostgreSQL (env VIGIL_DATABASE_URL); undefined: PGlite in `<dataDir>/db`. */
+  readonly databaseUrl: string | undefined;
+  /** databaseSchema is the PostgreSQL schema of the log (env VIGIL_DATABASE_SCHEMA); default none. */
+  readonly databaseSchema: string | undefined;
+  /** listenHost and listenPort are where HTTP listens; default DEFAULT_LISTEN (port 0: any free). */
+  readonly listenHost: string;
+  readonly listenPort: number;
+  /** caRootsFile is the PEM file of CA roots and intermediates; undefined: no certificate entries. */
+  readonly caRootsFile: string | undefined;
+  /** maxRequestBytes bounds a write request body, in bytes; default 1 MiB. */
+  readonly maxRequestBytes: number;
+  /** retryAfterSeconds is the Retry-After of 503 answers, in seconds; default 1. */
+  readonly retryAfterSeconds: number;
+  /** maxBatchEntries is the most entries per integrated batch; default 4096. */
+  readonly maxBatchEntries: number;
+  /** maxBatchDelayMs is the longest an entry waits for its batch, in ms; default 250. */
+  readonly maxBatchDelayMs: number;
+  /** maxPendingEntries bounds the entries waiting for a batch (more: 503); default 32768. */
+  readonly maxPendingEntries: number;
+  /** maxPendingBytes bounds their bodies, in bytes; default 256 MiB. */
+  readonly maxPendingBytes: number;
+  /** maxDbConnections bounds the PostgreSQL connection pool; default 10. */
+  readonly maxDbConnections: number;
+  /** verifyWorkers is the number of signature-verifying worker threads; default one per core (0 on one core: inline). */
+  readonly verifyWorkers: number;
+}
+
+/** ConfigArgs are the command-line inputs. */
+export interface ConfigArgs {
+  configFile?: string;
+  dataDir?: string;
+  listen?: string;
+  caRoots?: string;
+}
+
+const FILE_KEYS = new Set([
+  'listen', 'dataDir', 'keyFile', 'caRoots', 'maxRequestBytes', 'retryAfterSeconds',
+  'maxBatchEntries', 'maxBatchDelayMs', 'maxPendingEntries', 'maxPendingBytes', 'maxDbConnections', 'verifyWorkers',
+]);
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * loadConfig reads the optional config file, applies the flags and `env`, and validates it all. It
+ * throws one LogError 'invalid_config' listing every problem, one per line.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>, args: ConfigArgs): LogServeConfig {
+  const problems: string[] = [];
+  let file: Record<string, unknown> = {};
+  let baseDir = process.cwd();
+  if (args.configFile !== undefined) {
+    baseDir = dirname(resolve(args.configFile));
+    try {
+      const raw: unknown = JSON.parse(readFileSync(args.configFile, 'utf8'));
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) problems.push('the config file: want a JSON object');
+      else file = raw as Record<string, unknown>;
+    } catch (err) {
+      problems.push(`couldn't read the config file ${args.configFile}: ${errorMessage(err)}`);
+    }
+  }
+  for (const k of Object.keys(file)) if (!FILE_KEYS.has(k)) problems.push(`unknown key ${JSON.stringify(k)}`);
+  const str = (k: string) => optString(file[k], k, problems);
+  const int = (k: string, min: number, max: number, def: number) => optInt(file[k], k, min, max, problems) ?? def;
+  const fileDataDir = str('dataDir');
+  const dataDir = args.dataDir !== undefined ? resolve(args.dataDir) : fileDataDir !== undefined ? resolve(baseDir, fileDataDir) : resolve(DEFAULT_DATA_DIR);
+  const fileKey = str('keyFile');
+  const fileCa = str('caRoots');
+  const [listenHost, listenPort] = parseListen(args.listen ?? str('listen') ?? DEFAULT_LISTEN, problems);
+  const databaseSchema = env.VIGIL_DATABASE_SCHEMA || undefined;
+  if (databaseSchema !== undefined && !SCHEMA_NAME.test(databaseSchema)) {
+    problems.push(`VIGIL_DATABASE_SCHEMA: want a lowercase identifier, got ${JSON.stringify(databaseSchema)}`);
+  }
+  const config: LogServeConfig = {
+    dataDir,
+    keyFile: fileKey !== undefined ? resolve(baseDir, fileKey) : join(dataDir, LOG_KEY_FILE),
+    databaseUrl: env.VIGIL_DATABASE_URL || undefined,
+    databaseSchema,
+    listenHost,
+    listenPort,
+    caRootsFile: args.caRoots !== undefined ? resolve(args.caRoots) : fileCa !== undefined ? resolve(baseDir, fileCa) : undefined,
+    maxRequestBytes: int('maxRequestBytes', 1024, 64 * 1024 * 1024, DEFAULT_MAX_REQUEST_BYTES),
+    retryAfterSeconds: int('retryAfterSeconds', 1, 3600, DEFAULT_RETRY_AFTER_SECONDS),
+    maxBatchEntries: int('maxBatchEntries', 1, 65_536, DEFAULT_MAX_BATCH_ENTRIES),
+    maxBatchDelayMs: int('maxBatchDelayMs', 1, 60_000, DEFAULT_MAX_BATCH_DELAY_MS),
+    maxPendingEntries: int('maxPendingEntries', 1, 10_000_000, DEFAULT_MAX_PENDING_ENTRIES),
+    maxPendingBytes: int('maxPendingBytes', 65_536, 2 ** 40, DEFAULT_MAX_PENDING_BYTES),
+    maxDbConnections: int('maxDbConnections', 2, 1000, DEFAULT_MAX_DB_CONNECTIONS),
+    verifyWorkers: int('verifyWorkers', 0, 256, defaultVerifyWorkers()),
+  };
+  if (problems.length > 0) throw new LogError('invalid_config', `invalid log config:\n  - ${problems.join('\n  - ')}`);
+  return config;
+}
+
+/** parseListen parses HOST:PORT ([v6]:PORT allowed; port 0 picks a free one). */
+export function parseListen(s: string, problems: string[]): [string, number] {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+):(0|[1-9][0-9]{0,4})$/.exec(s);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) {
+    problems.push(`listen: want HOST:PORT, got ${JSON.stringify(s)}`);
+    return ['127.0.0.1', 0];
+  }
+  return [m[1]!.replace(/^\[(.*)\]$/, '$1'), port];
+}
+
+function optString(v: unknown, where: string, problems: string[]): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v === '') {
+    problems.push(`${where}: want a non-empty string`);
+    return undefined;
+  }
+  return v;
+}
+
+function optInt(v: unknown, where: string, min: number, max: number, problems: string[]): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    problems.push(`${where}: want an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
+    return undefined;
+  }
+  return v;
+}

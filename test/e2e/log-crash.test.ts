@@ -1,0 +1,223 @@
+// The log as operators run it, killed under load (issue 3, "Done when"): the real CLI in a child
+// process (`vigil log init`, then `vigil log serve`), concurrent writers posting v2 dsse entries
+// over HTTP, SIGKILL at random moments, a restart on the same data, again and again. Writers retry
+// what was in flight when the process died: a retry of an entry that had been committed must come
+// back as a duplicate at the same index. At the end an independent C2SP client reads every tile and
+// bundle over HTTP, authenticated against the final checkpoint, and checks that the tree is
+// consistent with EVERY checkpoint ever returned to a writer and holds EVERY acknowledged entry at
+// its acknowledged index. Run on PostgreSQL (a fresh schema, VIGIL_DATABASE_SCHEMA) and on PGlite.
+//
+//   VIGIL_CRASH_KILLS=20 npx vitest run test/e2e/log-crash.test.ts   kills per backend
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { decodeBase64, encodeHex } from '../../tlog/base64.ts';
+import { openCheckpoint } from '../../tlog/checkpoint.ts';
+import { hashLeaf } from '../../tlog/merkle.ts';
+import { parseVerifierKey } from '../../tlog/note-key.ts';
+import { verifyInclusion } from '../../tlog/proof.ts';
+import { freshSchemaName } from '../db.ts';
+import { dsseV2Request, newTestKey, randomPayload, verifyLogOverHttp, type AckedEntry } from '../log-http.ts';
+import { POSTGRES_URL, serviceAvailable } from '../services.ts';
+import { REPO_ROOT } from '../vectors.ts';
+
+const hasPostgres = await serviceAvailable('postgres');
+const ORIGIN = 'log.vigil.test/crash';
+const WRITERS = 12;
+const children = new Set<ChildProcess>();
+const dirs: string[] = [];
+
+afterAll(() => {
+  for (const c of children) c.kill('SIGKILL');
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function vigil(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/vigil.ts', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`vigil ${args.join(' ')} exited ${code}: ${err}`))));
+  });
+}
+
+interface Served {
+  url: string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** serve starts `vigil log serve` and resolves with its URL once it prints `listening on <url>`. */
+function serve(args: string[], env: NodeJS.ProcessEnv): Promise<Served> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/vigil.ts', 'log', 'serve', ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, VIGIL_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  let output = '';
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`log serve exited ${code} before listening: ${output}`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const m = /^listening on (http:\/\/\S+)$/.exec(line);
+      if (m === null) return void (output += `${line}\n`);
+      resolve({
+        url: m[1]!,
+        kill: async (signal = 'SIGKILL') => {
+          child.kill(signal);
+          await exited;
+          children.delete(child);
+        },
+      });
+    });
+  });
+}
+
+/** Books is what the writers learnt: acknowledged entries (index by leaf) and checkpoints seen. */
+class Books {
+  readonly acked = new Map<string, AckedEntry>();
+  readonly checkpoints = new Set<string>();
+  duplicates = 0;
+  failures = 0;
+
+  record(status: number, tle: any): void {
+    const leafHash = hashLeaf(decodeBase64(tle.canonicalizedBody));
+    const key = encodeHex(leafHash);
+    const index = BigInt(tle.logIndex);
+    const before = this.acked.get(key);
+    // An entry acknowledged twice (a retry after a crash) must be at the same index both times.
+    if (before !== undefined) expect(index, `entry ${key} acknowledged at two indices`).toBe(before.index);
+    if (status === 200) this.duplicates++;
+    this.acked.set(key, { index, leafHash });
+    this.checkpoints.add(tle.inclusionProof.checkpoint.envelope);
+  }
+}
+
+/**
+ * runWriters posts entries until stop() is called: each writer retries the same request after a
+ * failure (connection reset by the kill, 503 while starting), so a committed-but-unanswered entry
+ * comes back as a duplicate.
+ */
+function runWriters(target: () => string | undefined, books: Books, verify: (tle: any) => void): { stop(): Promise<void> } {
+  let stopping = false;
+  const key = newTestKey('P-256');
+  const writer = async () => {
+    let pending: object | undefined;
+    while (!stopping || pending !== undefined) {
+      const url = target();
+      if (url === undefined) {
+        await new Promise((r) => setTimeout(r, 20));
+        continue;
+      }
+      const request = pending ?? dsseV2Request(key, randomPayload('crash'));
+      pending = request;
+      try {
+        const res = await fetch(`${url}/api/v2/log/entries`, { method: 'POST', body: JSON.stringify(request), headers: { 'content-type': 'application/json' } });
+        const text = await res.text();
+        if (res.status === 201 || res.status === 200) {
+          const tle = JSON.parse(text);
+          verify(tle);
+          books.record(res.status, tle);
+          pending = undefined;
+        } else {
+          books.failures++;
+          expect([503], `unexpected ${res.status}: ${text}`).toContain(res.status);
+        }
+      } catch {
+        books.failures++; // the process died under the request; retry on the next one
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  };
+  const running = Array.from({ length: WRITERS }, writer);
+  return {
+    async stop() {
+      stopping = true;
+      await Promise.all(running);
+    },
+  };
+}
+
+async function crashRounds(kills: number, args: string[], env: NodeJS.ProcessEnv, vkey: string): Promise<{ books: Books; size: bigint }> {
+  const verifier = parseVerifierKey(vkey);
+  const books = new Books();
+  let seed = Number(process.env.VIGIL_CRASH_SEED ?? Date.now() % 1_000_000);
+  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  let current: Served | undefined;
+  // Every answer is checked as a client would: checkpoint signature, then the inclusion proof.
+  const verify = (tle: any) => {
+    const cp = openCheckpoint(tle.inclusionProof.checkpoint.envelope, [verifier], { origin: ORIGIN }).checkpoint;
+    verifyInclusion(hashLeaf(decodeBase64(tle.canonicalizedBody)), BigInt(tle.logIndex), cp.size, tle.inclusionProof.hashes.map((h: string) => decodeBase64(h)), cp.root);
+  };
+  let url: string | undefined;
+  const writers = runWriters(() => url, books, verify);
+  try {
+    for (let round = 0; round <= kills; round++) {
+      current = await serve(args, env);
+      url = current.url;
+      const before = books.acked.size;
+      // Run for a random while, then SIGKILL (the last round ends cleanly after the writers stop).
+      await new Promise((r) => setTimeout(r, 250 + rand() * 900));
+      if (round === kills) break;
+      url = undefined;
+      await current.kill('SIGKILL');
+      expect(books.acked.size, `round ${round} acknowledged nothing`).toBeGreaterThanOrEqual(before);
+    }
+    await writers.stop();
+    const size = await verifyLogOverHttp(`${current!.url}/api/v2`, verifier, ORIGIN, [...books.acked.values()], books.checkpoints);
+    return { books, size };
+  } finally {
+    url = undefined;
+    await writers.stop();
+    await current?.kill('SIGTERM');
+  }
+}
+
+const KILLS = Number(process.env.VIGIL_CRASH_KILLS ?? 10);
+
+describe.skipIf(!hasPostgres)('vigil log on PostgreSQL, killed under load', () => {
+  const schema = freshSchemaName('e2e_logcrash');
+  afterAll(async () => {
+    const admin = new pg.Client({ connectionString: POSTGRES_URL });
+    await admin.connect();
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
+    await admin.end();
+  });
+
+  it(`keeps every acknowledged entry and checkpoint through ${KILLS} SIGKILLs`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-log-'));
+    dirs.push(dir);
+    const env = { VIGIL_DATABASE_URL: POSTGRES_URL, VIGIL_DATABASE_SCHEMA: schema };
+    const vkey = (await vigil(['log', 'init', '--origin', ORIGIN, '--data', dir], env)).trim();
+    await expect(vigil(['log', 'init', '--origin', ORIGIN, '--data', dir], env)).rejects.toThrow(/already exists/);
+    const configFile = join(dir, 'log.json');
+    writeFileSync(configFile, JSON.stringify({ maxBatchDelayMs: 20, maxBatchEntries: 256 }));
+    const { books, size } = await crashRounds(KILLS, ['--data', dir, '--listen', '127.0.0.1:0', '--config', configFile], env, vkey);
+    expect(books.acked.size).toBeGreaterThan(KILLS * 20);
+    expect(size).toBeGreaterThanOrEqual(BigInt(books.acked.size));
+    console.log(`postgres: ${KILLS} kills, ${books.acked.size} acknowledged, tree size ${size}, ${books.checkpoints.size} checkpoints, ${books.duplicates} retries answered as duplicates, ${books.failures} failed requests`);
+  }, 120_000);
+});
+
+describe('vigil log on PGlite, killed under load', () => {
+  it(`keeps every acknowledged entry and checkpoint through ${KILLS} SIGKILLs`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-log-'));
+    dirs.push(dir);
+    const vkey = (await vigil(['log', 'init', '--origin', ORIGIN, '--data', dir], {})).trim();
+    const configFile = join(dir, 'log.json');
+    writeFileSync(configFile, JSON.stringify({ maxBatchDelayMs: 20, maxBatchEntries: 256 }));
+    const kills = KILLS;
+    const { books, size } = await crashRounds(kills, ['--data', dir, '--listen', '127.0.0.1:0', '--config', configFile], { VIGIL_DATABASE_URL: '' }, vkey);
+    expect(books.acked.size).toBeGreaterThan(kills * 20);
+    expect(size).toBeGreaterThanOrEqual(BigInt(books.acked.size));
+    console.log(`pglite: ${kills} kills, ${books.acked.size} acknowledged, tree size ${size}, ${books.checkpoints.size} checkpoints, ${books.duplicates} retries answered as duplicates, ${books.failures} failed requests`);
+  }, 120_000);
+});
