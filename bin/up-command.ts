@@ -1,26 +1,38 @@
+// `vigil up`: argument parsing only; up/main.ts runs it.
 import type { Command } from 'commander';
+import { DEFAULT_UP_DATA_DIR, DEFAULT_UP_HOST, DEFAULT_UP_PORT } from '../up/config.ts';
+import { isUpError } from '../up/errors.ts';
+import { runUp } from '../up/main.ts';
+
+function fail(err: unknown): never {
+  process.stderr.write(`vigil up: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(isUpError(err, 'invalid_config') ? 2 : 1);
+}
 
 /**
- * registerUpCommand adds `vigil up`, which will run the whole network on embedded defaults. Until
- * the log, witnesses and monitor are assembled into it, it says plainly what runs today.
+ * registerUpCommand adds `vigil up [--data DIR] [--port PORT] [--host HOST] [--origin ORIGIN]`: the
+ * log and three witnesses (each its own key and PGlite store) in one process on one port, the log
+ * publishing checkpoints two of the witnesses cosigned. It runs until SIGINT or SIGTERM; a restart
+ * on the same folder resumes with the same keys.
  */
 export function registerUpCommand(program: Command): void {
   program
     .command('up')
-    .description('run the whole network on embedded defaults (log, CA, witnesses, monitor, alerts)')
-    .option('--data <dir>', 'data folder', './vigil-data')
-    .option('--port <port>', 'HTTP port', '8080')
-    .action(() => {
-      process.stderr.write(
-        [
-          'vigil up: the whole network is not assembled yet. What runs today:',
-          '  - `vigil witness init` / `vigil witness serve`: a C2SP witness node',
-          '  - `vigil key generate`, `vigil note verify`: note keys and signed notes',
-          '  - tlog/: Merkle trees, proofs, notes, checkpoints, cosignatures, tiles and policies,',
-          '    checked against the ecosystem vectors by `npm test` (`npm run bench` for speed)',
-          'The log, CA, monitor and alerts join `vigil up` as their issues land.',
-          '',
-        ].join('\n'),
-      );
+    .description('run the network on embedded defaults in one process: the log and three witnesses (CA, monitor and alerts join as they land); writes <data>/up.json')
+    .option('--data <dir>', 'data folder (keys and PGlite databases; reused on restart)', DEFAULT_UP_DATA_DIR)
+    .option('--port <port>', 'HTTP port (0: any free port, printed)', String(DEFAULT_UP_PORT))
+    .option('--host <host>', 'listen address', DEFAULT_UP_HOST)
+    .option('--origin <origin>', "the log's origin for a new data folder (default localhost:<port>)")
+    .action(async (opts: { data: string; port: string; host: string; origin?: string }) => {
+      try {
+        const running = await runUp({ data: opts.data, port: opts.port, host: opts.host, ...(opts.origin !== undefined ? { origin: opts.origin } : {}) });
+        const shutdown = () => {
+          running.close().then(() => process.exit(0), (err: unknown) => fail(err));
+        };
+        process.once('SIGINT', shutdown);
+        process.once('SIGTERM', shutdown);
+      } catch (err) {
+        fail(err);
+      }
     });
 }

@@ -38,7 +38,7 @@ export function registerLogCommands(program: Command): void {
     .option('--data <dir>', 'data folder (overrides the config)')
     .option('--listen <host:port>', 'listen address (overrides the config)')
     .option('--ca-roots <file>', 'PEM file of the CA roots and intermediates signing certificates must chain to (none: public-key entries only)')
-    .option('--config <file>', 'optional JSON file of tunables (see log/config.ts)')
+    .option('--config <file>', 'optional JSON file of tunables and the witness policy file (see docs/log.md)')
     .action(async (opts: { data?: string; listen?: string; caRoots?: string; config?: string }) => {
       try {
         const running = await runLogServe({

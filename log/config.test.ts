@@ -38,6 +38,11 @@ describe('loadConfig', () => {
       maxPendingBytes: 256 * 1024 * 1024,
       maxDbConnections: 10,
       verifyWorkers: defaultVerifyWorkers(),
+      witnessPolicyFile: undefined,
+      witnessPolicy: 'quorum none\n',
+      failOpenAfterMs: undefined,
+      publishIntervalMs: 1000,
+      witnessBackoffMaxMs: 60_000,
     });
   });
 
@@ -64,6 +69,20 @@ describe('loadConfig', () => {
     expect(configError(() => loadConfig({}, { configFile: join(dir, 'missing.json') }))).toMatch(/couldn't read the config file/);
     writeFileSync(file, '[1]');
     expect(configError(() => loadConfig({}, { configFile: file }))).toMatch(/want a JSON object/);
+  });
+
+  it('reads the witness policy file named in the config, and refuses a bad one with the other problems', () => {
+    const policy = 'witness w1 w1.example+2cd9f147+BOpKbGPinFIKvvVQexMuxfmVR3auvr57kkIe6mkURtIs https://w1.example\nquorum w1\n';
+    writeFileSync(join(dir, 'w.policy'), policy);
+    const file = join(dir, 'witnessed.json');
+    writeFileSync(file, JSON.stringify({ witnessPolicy: 'w.policy', failOpenAfterMs: 60000, publishIntervalMs: 200 }));
+    expect(loadConfig({}, { configFile: file })).toMatchObject({ witnessPolicyFile: join(dir, 'w.policy'), witnessPolicy: policy, failOpenAfterMs: 60000, publishIntervalMs: 200 });
+    writeFileSync(join(dir, 'bad.policy'), 'witness w1\nquorum w1\n');
+    writeFileSync(file, JSON.stringify({ witnessPolicy: 'bad.policy', failOpenAfterMs: -1, publishIntervalMs: 1 }));
+    const message = configError(() => loadConfig({}, { configFile: file }));
+    for (const part of ['witness policy', 'bad.policy', 'failOpenAfterMs', 'publishIntervalMs']) expect(message).toContain(part);
+    writeFileSync(file, JSON.stringify({ witnessPolicy: 'missing.policy' }));
+    expect(configError(() => loadConfig({}, { configFile: file }))).toMatch(/couldn't read the witness policy/);
   });
 
   it('parses listen addresses strictly', () => {

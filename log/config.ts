@@ -12,7 +12,12 @@
 //     "maxRequestBytes": 1048576, "retryAfterSeconds": 1,
 //     "maxBatchEntries": 4096, "maxBatchDelayMs": 250,
 //     "maxPendingEntries": 32768, "maxPendingBytes": 268435456, "maxDbConnections": 10,
-//     "verifyWorkers": 2                 worker threads verifying signatures; 0: on the event loop
+//     "verifyWorkers": 2,                worker threads verifying signatures; 0: on the event loop
+//     "witnessPolicy": "witnesses.policy",  tlog-policy text: the witnesses (name, vkey, URL) and
+//                                        the quorum; none: `quorum none` (publish every checkpoint)
+//     "failOpenAfterMs": 600000,         publish without quorum after this wait; unset: fail-closed
+//     "publishIntervalMs": 1000,         how often the publisher looks for a new checkpoint
+//     "witnessBackoffMaxMs": 60000       longest pause before retrying a failing witness
 //   }
 //
 // Environment: VIGIL_DATABASE_URL (PostgreSQL; else PGlite in <dataDir>/db), VIGIL_DATABASE_SCHEMA
@@ -22,6 +27,8 @@ import { dirname, join, resolve } from 'node:path';
 import { errorMessage, LogError } from './errors.ts';
 import { DEFAULT_MAX_REQUEST_BYTES } from './kinds/entry.ts';
 import { LOG_KEY_FILE } from './key.ts';
+import { parsePolicy } from '../tlog/policy.ts';
+import { DEFAULT_PUBLISH_INTERVAL_MS, DEFAULT_WITNESS_BACKOFF_MAX_MS } from './publisher.ts';
 import { defaultVerifyWorkers } from './verify-pool.ts';
 import { DEFAULT_MAX_BATCH_DELAY_MS, DEFAULT_MAX_BATCH_ENTRIES, DEFAULT_MAX_PENDING_BYTES, DEFAULT_MAX_PENDING_ENTRIES } from './log.ts';
 
@@ -33,7 +40,11 @@ export const DEFAULT_DATA_DIR = 'vigil-data/log';
 export const DEFAULT_RETRY_AFTER_SECONDS = 1;
 /** DEFAULT_MAX_DB_CONNECTIONS bounds the PostgreSQL pool. */
 export const DEFAULT_MAX_DB_CONNECTIONS = 10;
-export { DEFAULT_MAX_REQUEST_BYTES };
+/** DEFAULT_WITNESS_POLICY is the policy of a log without witnesses: every checkpoint is published. */
+export const DEFAULT_WITNESS_POLICY = 'quorum none\n';
+/** MAX_WITNESS_POLICY_BYTES bounds the witness policy file, in bytes. */
+export const MAX_WITNESS_POLICY_BYTES = 1024 * 1024;
+export { DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PUBLISH_INTERVAL_MS, DEFAULT_WITNESS_BACKOFF_MAX_MS };
 
 /** LogServeConfig is the validated configuration of one log process. */
 export interface LogServeConfig {
@@ -66,6 +77,16 @@ export interface LogServeConfig {
   readonly maxDbConnections: number;
   /** verifyWorkers is the number of signature-verifying worker threads; default one per core (0 on one core: inline). */
   readonly verifyWorkers: number;
+  /** witnessPolicyFile is the tlog-policy file named by `witnessPolicy`; undefined: none. */
+  readonly witnessPolicyFile: string | undefined;
+  /** witnessPolicy is that file's text (witnesses and quorum); default DEFAULT_WITNESS_POLICY. */
+  readonly witnessPolicy: string;
+  /** failOpenAfterMs publishes a checkpoint without quorum after this many ms; undefined: fail-closed. */
+  readonly failOpenAfterMs: number | undefined;
+  /** publishIntervalMs is how often the publisher looks for a new checkpoint, in ms; default 1000. */
+  readonly publishIntervalMs: number;
+  /** witnessBackoffMaxMs caps the pause before a failing witness is tried again, in ms; default 60000. */
+  readonly witnessBackoffMaxMs: number;
 }
 
 /** ConfigArgs are the command-line inputs. */
@@ -79,6 +100,7 @@ export interface ConfigArgs {
 const FILE_KEYS = new Set([
   'listen', 'dataDir', 'keyFile', 'caRoots', 'maxRequestBytes', 'retryAfterSeconds',
   'maxBatchEntries', 'maxBatchDelayMs', 'maxPendingEntries', 'maxPendingBytes', 'maxDbConnections', 'verifyWorkers',
+  'witnessPolicy', 'failOpenAfterMs', 'publishIntervalMs', 'witnessBackoffMaxMs',
 ]);
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -107,6 +129,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
   const dataDir = args.dataDir !== undefined ? resolve(args.dataDir) : fileDataDir !== undefined ? resolve(baseDir, fileDataDir) : resolve(DEFAULT_DATA_DIR);
   const fileKey = str('keyFile');
   const fileCa = str('caRoots');
+  const filePolicy = str('witnessPolicy');
+  const witnessPolicyFile = filePolicy === undefined ? undefined : resolve(baseDir, filePolicy);
   const [listenHost, listenPort] = parseListen(args.listen ?? str('listen') ?? DEFAULT_LISTEN, problems);
   const databaseSchema = env.VIGIL_DATABASE_SCHEMA || undefined;
   if (databaseSchema !== undefined && !SCHEMA_NAME.test(databaseSchema)) {
@@ -128,9 +152,36 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     maxPendingBytes: int('maxPendingBytes', 65_536, 2 ** 40, DEFAULT_MAX_PENDING_BYTES),
     maxDbConnections: int('maxDbConnections', 2, 1000, DEFAULT_MAX_DB_CONNECTIONS),
     verifyWorkers: int('verifyWorkers', 0, 256, defaultVerifyWorkers()),
+    witnessPolicyFile,
+    witnessPolicy: witnessPolicyFile === undefined ? DEFAULT_WITNESS_POLICY : readPolicyFile(witnessPolicyFile, problems),
+    failOpenAfterMs: optInt(file.failOpenAfterMs, 'failOpenAfterMs', 0, 30 * 24 * 3600 * 1000, problems),
+    publishIntervalMs: int('publishIntervalMs', 10, 3_600_000, DEFAULT_PUBLISH_INTERVAL_MS),
+    witnessBackoffMaxMs: int('witnessBackoffMaxMs', 10, 3_600_000, DEFAULT_WITNESS_BACKOFF_MAX_MS),
   };
   if (problems.length > 0) throw new LogError('invalid_config', `invalid log config:\n  - ${problems.join('\n  - ')}`);
   return config;
+}
+
+/**
+ * readPolicyFile reads the witness policy (bounded) and checks its grammar (tlog/policy.ts); that
+ * it names this log and that its witnesses can be reached is checked at start (loadWitnessPolicy).
+ */
+function readPolicyFile(file: string, problems: string[]): string {
+  let text: string;
+  try {
+    const bytes = readFileSync(file);
+    if (bytes.length > MAX_WITNESS_POLICY_BYTES) throw new Error(`over ${MAX_WITNESS_POLICY_BYTES} bytes`);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (err) {
+    problems.push(`couldn't read the witness policy ${file}: ${errorMessage(err)}`);
+    return DEFAULT_WITNESS_POLICY;
+  }
+  try {
+    parsePolicy(text);
+  } catch (err) {
+    problems.push(`witness policy ${file}: ${errorMessage(err)}`);
+  }
+  return text;
 }
 
 /** parseListen parses HOST:PORT ([v6]:PORT allowed; port 0 picks a free one). */

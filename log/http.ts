@@ -4,7 +4,8 @@
 //
 //   POST /api/v1/log/entries              Rekor v1 ProposedEntry → 201 {<uuid>: LogEntry} (+ SET)
 //   POST /api/v2/log/entries              rekor-tiles CreateEntryRequest → 201 TransparencyLogEntry
-//   GET  /api/v2/checkpoint               C2SP checkpoint (no-cache)
+//   GET  /api/v2/checkpoint               C2SP checkpoint the witness policy's quorum cosigned (no-cache)
+//   GET  /api/v2/witness-policy           the witness policy, tlog-policy text (trusted-root material)
 //   GET  /api/v2/tile/<L>/<N>[.p/<W>]     C2SP tlog-tiles Merkle tile (immutable)
 //   GET  /api/v2/tile/entries/<N>[.p/<W>] C2SP entry bundle (immutable, gzip when accepted)
 //   GET  /api/v1/log                      Rekor LogInfo
@@ -14,7 +15,14 @@
 //   GET  /api/v1/log/publicKey            PEM of the log's Ed25519 key
 //   GET  /metrics                         Prometheus
 //
-// Caching. The checkpoint is no-cache. Tiles and bundles, full AND partial, are immutable: a path
+// Published vs latest. /api/v2/checkpoint is the publisher's checkpoint: the log's note with the
+// cosignatures of its witnesses, once the policy's quorum is met (fail-closed: it stays at the
+// last such checkpoint while the log grows). Write answers and the v1 read endpoints (/api/v1/log,
+// inclusion proofs) use the log's own latest checkpoint, which may be ahead of the published one;
+// its tiles are served as well (a partial tile exists for every signed size), so a client can prove
+// anything between the two.
+//
+// Caching. The checkpoint and the policy are no-cache. Tiles and bundles, full AND partial, are immutable: a path
 // names its width, the bytes at a width never change, and the read side keeps serving the partial
 // tiles of every checkpointed size (tlog-tiles: "This endpoint is immutable"). A 404 is no-cache,
 // since a partial tile appears once a checkpoint of its size is signed.
@@ -40,6 +48,7 @@ import type { CertificateTrust } from './kinds/certificate-chain.ts';
 import { formatPem } from './kinds/pem.ts';
 import type { Log } from './log.ts';
 import { createLogHttpMetrics, type LogHttpMetrics } from './metrics.ts';
+import type { Publisher } from './publisher.ts';
 import {
   formatConsistencyProof, formatEntryUuid, formatLogInfo, formatTransparencyLogEntry, formatV1LogEntry, parseEntryUuid,
   rekorLogIds, type ProvenEntry, type RekorLogIds,
@@ -61,6 +70,8 @@ export interface LogAppConfig {
  */
 export interface LogAppDeps {
   readonly log: Log;
+  /** publisher holds the published checkpoint and the witness policy (publisher.ts). */
+  readonly publisher: Pick<Publisher, 'publishedCheckpoint' | 'policy'>;
   /** signer is the log's checkpoint key; it also signs v1 SETs. Never logged. */
   readonly signer: Ed25519Signer;
   /** trust is the CA material certificates chain to; null accepts public-key entries only. */
@@ -142,9 +153,14 @@ export function createLogApp(config: LogAppConfig, deps: LogAppDeps): Express {
   }));
 
   app.get('/api/v2/checkpoint', route('read', async (_req, res) => {
-    const { checkpoint } = await log.getCheckpoint();
+    const checkpoint = await deps.publisher.publishedCheckpoint();
     res.setHeader('Cache-Control', 'no-cache');
     sendBytes(res, 'text/plain; charset=utf-8', Buffer.from(checkpoint, 'utf8'));
+  }));
+
+  app.get('/api/v2/witness-policy', route('read', async (_req, res) => {
+    res.setHeader('Cache-Control', 'no-cache');
+    sendBytes(res, 'text/plain; charset=utf-8', Buffer.from(deps.publisher.policy.text, 'utf8'));
   }));
 
   app.get(/^\/api\/v2\/tile\/.+$/, route('read', async (req, res) => {

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freshSchemaName } from '../test/db.ts';
+import { freshSchemaName, openTestPglite } from '../test/db.ts';
+import { checkPublished, startWitnessNode, type TestWitnessNode } from '../test/log-witnesses.ts';
+import { generateSignerKey } from '../tlog/note-key.ts';
 import { dsseV2Request, newTestKey, randomPayload } from '../test/log-requests.ts';
 import { POSTGRES_URL, serviceAvailable } from '../test/services.ts';
 import { openCheckpoint } from '../tlog/checkpoint.ts';
@@ -57,8 +59,13 @@ async function initAndServe(env: NodeJS.ProcessEnv): Promise<void> {
   try {
     const res = await fetch(`${running.url}/api/v2/log/entries`, { method: 'POST', body: JSON.stringify(dsseV2Request(newTestKey('P-256'), randomPayload('main'))) });
     expect(res.status).toBe(201);
+    // No witness policy: `quorum none`, every checkpoint is published at once.
     const note = await (await fetch(`${running.url}/api/v2/checkpoint`)).text();
     expect(openCheckpoint(note, [parseVerifierKey(vkey)], { origin }).checkpoint.size).toBe(1n);
+    const policy = await fetch(`${running.url}/api/v2/witness-policy`);
+    expect(policy.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(await policy.text()).toBe(`log ${vkey}\nquorum none\n`);
+    expect(await (await fetch(`${running.url}/metrics`)).text()).toMatch(/^vigil_log_witness_published_size(\{[^}]*\})? 1$/m);
   } finally {
     await running.close();
   }
@@ -75,6 +82,43 @@ describe('vigil log init and serve on PGlite', () => {
     await runLogInit({ origin: 'log.vigil.test/noca', dataDir: data }, { VIGIL_DATABASE_URL: '' });
     expect(await codeOf(runLogServe({ dataDir: data, caRoots: join(data, 'missing.pem') }, { VIGIL_LOG_LEVEL: 'silent' }))).toBe('invalid_config');
     expect(await codeOf(runLogInit({ origin: 'not a valid origin', dataDir: tempDir() }, {}))).toBe('invalid_config');
+  });
+});
+
+describe('vigil log serve with a witness policy in its config', () => {
+  const nodes: TestWitnessNode[] = [];
+  afterAll(async () => {
+    for (const n of nodes) await n.close();
+  });
+
+  it('publishes only checkpoints its witnesses cosigned, and refuses a policy for another log', async () => {
+    const data = tempDir();
+    const origin = 'log.vigil.test/witnessed';
+    const env = { VIGIL_DATABASE_URL: '', VIGIL_LOG_LEVEL: 'silent' };
+    const { vkey } = await runLogInit({ origin, dataDir: data }, env);
+    for (const name of ['a.example/w', 'b.example/w']) nodes.push(await startWitnessNode(name, { origin, vkey }, openTestPglite));
+    const policyText = `${nodes.map((n, i) => `witness w${i} ${n.vkey} ${n.url}\n`).join('')}group both all w0 w1\nquorum both\n`;
+    writeFileSync(join(data, 'witnesses.policy'), policyText);
+    writeFileSync(join(data, 'log.json'), JSON.stringify({ witnessPolicy: 'witnesses.policy', publishIntervalMs: 50, maxBatchDelayMs: 10 }));
+    const running = await runLogServe({ configFile: join(data, 'log.json'), dataDir: data, listen: '127.0.0.1:0' }, env);
+    try {
+      const policy = await (await fetch(`${running.url}/api/v2/witness-policy`)).text();
+      expect(policy).toBe(`log ${vkey}\n${policyText}`);
+      const res = await fetch(`${running.url}/api/v2/log/entries`, { method: 'POST', body: JSON.stringify(dsseV2Request(newTestKey('P-256'), randomPayload('main'))) });
+      expect(res.status).toBe(201);
+      let checked = checkPublished(await (await fetch(`${running.url}/api/v2/checkpoint`)).text(), policy, vkey);
+      while (checked.size < 1n) {
+        await new Promise((r) => setTimeout(r, 20));
+        checked = checkPublished(await (await fetch(`${running.url}/api/v2/checkpoint`)).text(), policy, vkey);
+      }
+      expect(checked).toEqual({ size: 1n, cosigners: ['w0', 'w1'], quorum: true });
+    } finally {
+      await running.close();
+    }
+    // A policy whose log line is another log's refuses to start.
+    const other = `log ${generateSignerKey('log.vigil.test/other').vkey}\n${policyText}`;
+    writeFileSync(join(data, 'witnesses.policy'), other);
+    expect(await codeOf(runLogServe({ configFile: join(data, 'log.json'), dataDir: data, listen: '127.0.0.1:0' }, env))).toBe('invalid_config');
   });
 });
 

@@ -11,19 +11,24 @@ import { createLogger, type Logger } from '../platform/logger.ts';
 import { createMetricsRegistry } from '../platform/metrics.ts';
 import type { Ed25519Signer } from '../tlog/note-ed25519.ts';
 import { readCaFile } from './ca-file.ts';
-import { loadConfig, type ConfigArgs, type LogServeConfig } from './config.ts';
+import { DEFAULT_PUBLISH_INTERVAL_MS, DEFAULT_WITNESS_POLICY, loadConfig, type ConfigArgs, type LogServeConfig } from './config.ts';
 import { createLogApp } from './http.ts';
 import { loadCertificateTrust, type CertificateTrust } from './kinds/certificate-chain.ts';
 import { initLogKey, loadLogKey, removeLogKey } from './key.ts';
 import { initLog } from './log-state.ts';
 import { createLog, type Log } from './log.ts';
+import { createPublisher, type Publisher } from './publisher.ts';
 import { startEntryVerifierPool, type EntryVerifier } from './verify-pool.ts';
 
-/** LogRunConfig is the part of LogServeConfig a started log uses (`vigil up` builds one). */
+/**
+ * LogRunConfig is the part of LogServeConfig a started log uses (`vigil up` builds one). The
+ * publishing fields are optional: no witnessPolicy is DEFAULT_WITNESS_POLICY (`quorum none`).
+ */
 export type LogRunConfig = Pick<
   LogServeConfig,
   'maxRequestBytes' | 'retryAfterSeconds' | 'maxBatchEntries' | 'maxBatchDelayMs' | 'maxPendingEntries' | 'maxPendingBytes'
->;
+> &
+  Partial<Pick<LogServeConfig, 'witnessPolicy' | 'failOpenAfterMs' | 'publishIntervalMs' | 'witnessBackoffMaxMs'>>;
 
 /** StartLogDeps are the process-level resources a log runs on. */
 export interface StartLogDeps {
@@ -45,11 +50,17 @@ export interface StartLogDeps {
 export interface StartedLog {
   readonly log: Log;
   readonly app: Express;
-  /** close stops sequencing: waiting entries are refused 'closed', the batch in flight finishes. */
+  /** publisher witnesses the log's checkpoints and holds the one GET /api/v2/checkpoint serves. */
+  readonly publisher: Publisher;
+  /** close stops publishing, then sequencing: waiting entries are refused 'closed', the batch in flight finishes. */
   close(): Promise<void>;
 }
 
-/** startLog opens the log (createLog: migrations, recovery, leader election) and builds its app. */
+/**
+ * startLog opens the log (createLog: migrations, recovery, leader election), creates and starts its
+ * publisher (the witness policy is checked against the log's key: LogError 'invalid_config') and
+ * builds its app.
+ */
 export async function startLog(config: LogRunConfig, deps: StartLogDeps): Promise<StartedLog> {
   const log = await createLog(
     {
@@ -62,9 +73,34 @@ export async function startLog(config: LogRunConfig, deps: StartLogDeps): Promis
     },
     { db: deps.db, clock: deps.clock, logger: deps.logger, metrics: deps.registry },
   );
+  let publisher: Publisher;
+  try {
+    publisher = await createPublisher(
+      {
+        policyText: config.witnessPolicy ?? DEFAULT_WITNESS_POLICY,
+        logKey: deps.signer,
+        intervalMs: config.publishIntervalMs ?? DEFAULT_PUBLISH_INTERVAL_MS,
+        ...(config.witnessBackoffMaxMs === undefined ? {} : { witnessBackoffMaxMs: config.witnessBackoffMaxMs }),
+        ...(config.failOpenAfterMs === undefined ? {} : { failOpenAfterMs: config.failOpenAfterMs }),
+      },
+      { log, db: deps.db, clock: deps.clock, logger: deps.logger, metrics: deps.registry },
+    );
+  } catch (err) {
+    await log.close();
+    throw err;
+  }
+  publisher.start();
   const verifier = deps.verifier === undefined ? {} : { verifier: deps.verifier };
-  const app = createLogApp(config, { log, signer: deps.signer, trust: deps.trust, ...verifier, clock: deps.clock, logger: deps.logger, metrics: deps.registry });
-  return { log, app, close: () => log.close() };
+  const app = createLogApp(config, { log, publisher, signer: deps.signer, trust: deps.trust, ...verifier, clock: deps.clock, logger: deps.logger, metrics: deps.registry });
+  return {
+    log,
+    app,
+    publisher,
+    async close() {
+      await publisher.close();
+      await log.close();
+    },
+  };
 }
 
 function openLogDb(config: LogServeConfig): Promise<Db> {
@@ -110,7 +146,8 @@ export async function runLogServe(args: ConfigArgs, env: NodeJS.ProcessEnv = pro
     throw err;
   }
   const certificates = trust === null ? 'none' : `${trust.roots.length} roots, ${trust.intermediates.length} intermediates`;
-  logger.info({ url: server.url, origin: key.signer.name, vkey: key.vkey, storage: db.kind, ca: certificates, verify_workers: config.verifyWorkers }, 'log started');
+  const witnesses = started.publisher.policy.witnesses.map((w) => w.name);
+  logger.info({ url: server.url, origin: key.signer.name, vkey: key.vkey, storage: db.kind, ca: certificates, verify_workers: config.verifyWorkers, witnesses }, 'log started');
   process.stdout.write(`listening on ${server.url}\n`);
   return {
     url: server.url,
