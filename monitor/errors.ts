@@ -12,13 +12,35 @@
  * - pattern_too_large: a pattern is longer than MAX_PATTERN_LENGTH or expands (counted
  *   repetition) to more automaton states than MAX_PATTERN_STATES.
  * - duplicate_id: a rule or policy id is already in the rule set or index.
+ *
+ * Following logs (monitor/config.ts, tailer.ts, worker.ts):
+ * - invalid_config: the monitor's configuration or rules file is wrong (every problem named).
+ * - fetch_failed: a checkpoint, tile or entry bundle could not be fetched (retryable).
+ * - unknown_log: a job or command names a log origin that is not configured.
+ * - not_verified: a range or checkpoint the monitor needs has not been verified yet.
+ *
+ * Log entries and search (monitor/entry-parse.ts, monitor/search*.ts):
+ * - unparseable_entry: a log entry's leaf bytes are not a supported entry of the documented shape.
+ * - payload_mismatch: a DSSE payload given with an entry does not hash to its payloadHash.
+ * - invalid_search: a search query has a missing, malformed or out-of-bounds parameter.
+ * - search_failed: a search server could not be reached or answered something unreadable.
+ * - unverified_result: a search result's entry or inclusion proof does not verify.
  */
 export type MonitorErrorCode =
   | 'malformed_rule'
   | 'malformed_policy'
   | 'malformed_pattern'
   | 'pattern_too_large'
-  | 'duplicate_id';
+  | 'duplicate_id'
+  | 'invalid_config'
+  | 'fetch_failed'
+  | 'unknown_log'
+  | 'not_verified'
+  | 'unparseable_entry'
+  | 'payload_mismatch'
+  | 'invalid_search'
+  | 'search_failed'
+  | 'unverified_result';
 
 /**
  * MonitorError is the one error class of the monitor. Parsers of subscriber input throw it (never

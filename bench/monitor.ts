@@ -1,0 +1,144 @@
+// monitor.ts benchmarks the monitor's range pipeline end to end in one worker process: fetch the
+// bundles and tiles over loopback HTTP, verify every entry against the authenticated tree, parse,
+// write the search index and findings to PostgreSQL, match rules. Entries per second with 1, 1,000
+// and 100,000 watch rules (DESIGN.md target: ≥ 25,000 entries/s per worker, rule count within
+// 1.3×), and the share of verification alone (entry format "opaque": no parse, index or match).
+// The log holds hashedrekord 0.0.2 leaves signed with 16 keys (P-256), repeated; one in 256 matches a rule.
+//
+// Then the same range jobs run by 1, 2 and 3 `vigil monitor work` processes over BullMQ (Redis),
+// 1,000 rules, measured from the enqueue to the last range committed.
+//
+//   npx tsx bench/monitor.ts                       10,240 entries per run
+//   VIGIL_BENCH_ENTRIES=25600 npx tsx bench/monitor.ts
+//   VIGIL_BENCH_PROCS=0 npx tsx bench/monitor.ts   skip the multi-process part
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { systemClock } from '../platform/clock.ts';
+import { openDb } from '../platform/db.ts';
+import { silentLogger } from '../platform/logger.ts';
+import { createMetricsRegistry } from '../platform/metrics.ts';
+import { openQueue } from '../platform/queue.ts';
+import { parseFollowedLog } from '../monitor/config.ts';
+import { createLogClient } from '../monitor/log-client.ts';
+import { MONITOR_QUEUE_NAME } from '../monitor/main.ts';
+import { newMonitorMetrics } from '../monitor/metrics.ts';
+import { migrateMonitor } from '../monitor/schema.ts';
+import { SEARCH_MIGRATIONS } from '../monitor/search-index.ts';
+import type { RangeJob } from '../monitor/state.ts';
+import { LogTailer } from '../monitor/tailer.ts';
+import { freshSchemaName } from '../test/db.ts';
+import { REPO_ROOT } from '../test/vectors.ts';
+import type { RuleSet, WatchRule } from '../monitor/rules.ts';
+import { startHarness } from '../test/monitor-harness.ts';
+import { EntryLog, keyFingerprint, newTestKey, serveFiles, signedLeaves } from '../test/monitor-log.ts';
+import { POSTGRES_URL, REDIS_URL, serviceAvailable } from '../test/services.ts';
+import { machineLine, printTable, type BenchResult } from './harness.ts';
+
+const ENTRIES = Number(process.env.VIGIL_BENCH_ENTRIES ?? 10_240);
+const ORIGIN = 'bench.vigil.test/monitor';
+
+function rulesOf(n: number, hit: string): RuleSet {
+  const rules: WatchRule[] = [{ id: 'hit', subscriberId: 's', target: 'key', match: 'exact', pattern: hit }];
+  for (let i = 1; i < n; i++) {
+    const slot = i % 4;
+    if (slot === 0) rules.push({ id: `r${i}`, subscriberId: `s${i % 977}`, target: 'identity', match: 'exact', pattern: `dev@org${i}.example` });
+    else if (slot === 1) rules.push({ id: `r${i}`, subscriberId: `s${i % 977}`, target: 'key', match: 'exact', pattern: createHash('sha256').update(`k${i}`).digest('hex') });
+    else if (slot === 2) rules.push({ id: `r${i}`, subscriberId: `s${i % 977}`, target: 'identity', match: 'glob', pattern: `https://github.com/org${i}/*/.github/workflows/*.yml@refs/tags/*` });
+    else rules.push({ id: `r${i}`, subscriberId: `s${i % 977}`, target: 'namespace', match: 'glob', pattern: `pkg:npm/@org${i}/*` });
+  }
+  return { rules, policies: [] };
+}
+
+async function run(name: string, log: EntryLog, opts: { rules?: RuleSet; entryFormat?: 'rekor' | 'opaque'; indexEvents?: () => Promise<void> }): Promise<BenchResult> {
+  const server = await serveFiles(log.files);
+  const h = await startHarness({ origin: ORIGIN, url: server.url, verifierKeys: [log.key.vkey], ...opts });
+  try {
+    const start = performance.now();
+    const out = await h.poll(); // verify the checkpoint, record the ranges, run every range job
+    const elapsed = performance.now() - start;
+    if ((await h.cursor()) !== log.size) throw new Error(`${name}: cursor did not reach the head (${out.result}: ${out.message})`);
+    return { name, opsPerSec: (ENTRIES * 1000) / elapsed, iterations: 1 };
+  } finally {
+    await h.close();
+    await server.close();
+  }
+}
+
+async function main(): Promise<void> {
+  if (!(await serviceAvailable('postgres'))) throw new Error('bench/monitor needs PostgreSQL');
+  console.log(`monitor pipeline, one worker process (2 jobs at once), ${ENTRIES} entries per run; ${machineLine()}`);
+  const keys = Array.from({ length: 16 }, () => newTestKey('P-256'));
+  // One leaf in 256 is by the watched key (keys[0]): a finding per bundle, as a busy rule would have.
+  const pool = [...signedLeaves(keys[0]!, 1), ...keys.slice(1).flatMap((k) => signedLeaves(k, 17))];
+  const log = new EntryLog(ORIGIN).append(Array.from({ length: ENTRIES }, (_, i) => pool[i % pool.length]!));
+  const hit = await keyFingerprint(keys[0]!);
+  const results: BenchResult[] = [];
+  await run('warm-up (not reported)', log, { rules: rulesOf(1, hit) });
+  results.push(await run('fetch + verify only (opaque entries)', log, { entryFormat: 'opaque' }));
+  results.push(await run('fetch, verify, parse, match (no search index): 1 rule', log, { rules: rulesOf(1, hit), indexEvents: async () => {} }));
+  for (const n of [1, 1_000, 100_000]) {
+    results.push(await run(`fetch, verify, parse, index, match: ${n} rules`, log, { rules: rulesOf(n, hit) }));
+  }
+  const procs = (process.env.VIGIL_BENCH_PROCS ?? '1,2,3').split(',').map(Number).filter((n) => n > 0);
+  const multi: BenchResult[] = [];
+  if (procs.length > 0 && (await serviceAvailable('redis'))) {
+    for (const n of procs) multi.push(await runProcesses(n, log, rulesOf(1_000, hit)));
+  }
+  printTable('worker processes over BullMQ, 1000 rules (all entries, all processes)', multi);
+  printTable('entries per second', results, {
+    'fetch, verify, parse, index, match: 100000 rules': 'fetch, verify, parse, index, match: 1 rules',
+    'fetch, verify, parse, index, match: 1000 rules': 'fetch, verify, parse, index, match: 1 rules',
+  });
+}
+
+// runProcesses starts n `vigil monitor work` processes, waits for them, then records and enqueues
+// every range with a tailer in this process and times until the last range is done.
+async function runProcesses(n: number, log: EntryLog, rules: RuleSet): Promise<BenchResult> {
+  const server = await serveFiles(log.files);
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-monitor-'));
+  const schema = freshSchemaName('benchmon');
+  const prefix = `vb${randomBytes(4).toString('hex')}`;
+  writeFileSync(join(dir, 'rules.json'), JSON.stringify(rules));
+  const logConfig = { origin: ORIGIN, url: server.url, verifierKeys: [log.key.vkey] };
+  writeFileSync(join(dir, 'monitor.json'), JSON.stringify({ logs: [logConfig], rulesFile: 'rules.json', workerConcurrency: 2 }));
+  const db = await openDb({ url: POSTGRES_URL, schema });
+  await migrateMonitor(db, SEARCH_MIGRATIONS);
+  const env = { ...process.env, VIGIL_DATABASE_URL: POSTGRES_URL, VIGIL_DATABASE_SCHEMA: schema, VIGIL_REDIS_URL: REDIS_URL, VIGIL_REDIS_PREFIX: prefix, VIGIL_LOG_LEVEL: 'warn' };
+  const children: ChildProcess[] = [];
+  const queue = await openQueue<RangeJob>({ name: MONITOR_QUEUE_NAME, redisUrl: REDIS_URL, prefix });
+  try {
+    await Promise.all(
+      Array.from({ length: n }, () => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'bin/vigil.ts', 'monitor', 'work', '--config', join(dir, 'monitor.json')], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+        children.push(child);
+        return new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+      }),
+    );
+    const problems: string[] = [];
+    const followed = parseFollowedLog(logConfig, 'log', '.', problems);
+    const tailer = new LogTailer(followed, { entriesPerJob: 256, requeueAfterMs: 600_000, unreachableAfterMs: 600_000 }, {
+      db, queue, client: createLogClient(followed, 10_000), metrics: newMonitorMetrics(createMetricsRegistry({}, false)), logger: silentLogger(), clock: systemClock,
+    });
+    const start = performance.now();
+    await tailer.poll(1n);
+    for (;;) {
+      const rows = await db.query<{ n: bigint }>("SELECT count(*) AS n FROM monitor_ranges WHERE state <> 'done'");
+      if (rows[0]!.n === 0n) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const elapsed = performance.now() - start;
+    return { name: `${n} worker process${n > 1 ? 'es' : ''} (2 jobs each)`, opsPerSec: (ENTRIES * 1000) / elapsed, iterations: 1 };
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await queue.close();
+    await db.query(`DROP SCHEMA ${schema} CASCADE`);
+    await db.close();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
