@@ -1,12 +1,16 @@
 // A signing event is what the monitor's matcher knows about one log entry, after the entry has
-// been verified against the tree and parsed (hashedrekord 0.0.1/0.0.2 or dsse 0.0.1). Identity is
+// been verified against the tree and parsed (hashedrekord 0.0.1/0.0.2, dsse 0.0.1/0.0.2, or a CA's
+// precertificate 0.0.1: a certificate issued, nothing signed yet). Identity is
 // always read from the entry itself (its certificate or key), never from a bundle (DESIGN.md,
 // "Identities and namespaces"). Every string in it is attacker-controlled: whoever signed the entry
 // chose it. The matcher normalises values itself (monitor/normalise.ts), so parsers fill them in
 // exactly as the certificate or statement has them.
 
-/** SigningEntryKind is the log entry type an event was parsed from. */
-export type SigningEntryKind = 'hashedrekord' | 'dsse';
+/**
+ * SigningEntryKind is the log entry type an event was parsed from. A 'precertificate' event says a
+ * certificate was issued to its identity (log/ca/precert-entry.ts); it has no artifact digests.
+ */
+export type SigningEntryKind = 'hashedrekord' | 'dsse' | 'precertificate';
 
 /**
  * CiClaims are the build-provenance claims Fulcio copies from the OIDC token into certificate
@@ -112,6 +116,17 @@ export interface SigningEvent {
   artifactDigests: readonly ArtifactDigest[];
   /** namespaces are what the signing was about; namespacesOfIdentity gives the identity's part. */
   namespaces: readonly Namespace[];
+  /**
+   * certificateNotBeforeSec is the signing certificate's notBefore, in seconds since the Unix epoch
+   * (Fulcio issues certificates at signing time, valid for minutes); undefined for bare keys.
+   */
+  certificateNotBeforeSec?: number;
+  /**
+   * body is the exact leaf bytes the event was parsed from (monitor/entry-parse.ts sets it), so the
+   * search index can serve them and a client can re-hash and re-parse what it is shown. It is a
+   * non-enumerable property, so JSON.stringify and object spread leave it out.
+   */
+  body?: Uint8Array;
 }
 
 /**

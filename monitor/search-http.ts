@@ -1,0 +1,147 @@
+// search-http.ts serves the search API: GET /api/v1/search?<criteria> answers JSON, one page of
+// results, each with its leaf bytes and an inclusion proof to the latest verified checkpoint of its
+// log, so a researcher can check every result without trusting Vigil (monitor/search-cli.ts does).
+// Parsing here, searching in search.ts, proofs from tlog/proof.ts over the log's authenticated
+// tiles. Bad input is a 400 with {code, message}.
+import express, { type Request, type Response, type Router } from 'express';
+import type { Queryable } from '../platform/db.ts';
+import type { Logger } from '../platform/logger.ts';
+import { encodeBase64 } from '../tlog/base64.ts';
+import { hashLeaf, type HashReader } from '../tlog/merkle.ts';
+import { proveInclusion, verifyInclusion } from '../tlog/proof.ts';
+import { isMonitorError, MonitorError } from './errors.ts';
+import { encodeBody, formatCursor, parseCursor, searchEntries, type SearchHit, type SearchQuery } from './search.ts';
+
+/** VerifiedCheckpoint is a log's latest checkpoint the monitor verified: the signed note and its tree. */
+export interface VerifiedCheckpoint {
+  note: string;
+  size: bigint;
+  rootHash: Uint8Array;
+}
+
+/** SearchHttpDeps is what the search router reads: the index and, per log, its verified tree. */
+export interface SearchHttpDeps {
+  db: Queryable;
+  /** checkpointFor returns the latest verified checkpoint of a log, or undefined if there is none. */
+  checkpointFor(origin: string): Promise<VerifiedCheckpoint | undefined>;
+  /** hashReaderFor returns a reader of the log's tree hashes authenticated against that checkpoint. */
+  hashReaderFor(origin: string): HashReader;
+  logger: Logger;
+}
+
+/** SEARCH_PARAMS are the query parameters GET /api/v1/search accepts; any other is refused. */
+export const SEARCH_PARAMS = ['digest', 'identity', 'identity_prefix', 'issuer', 'namespace', 'key', 'since', 'until', 'log', 'limit', 'cursor'] as const;
+
+type SearchParam = (typeof SEARCH_PARAMS)[number];
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/** parseTimeParam reads Unix seconds or an RFC 3339 date-time (caller input) as Unix seconds. */
+export function parseTimeParam(value: string, what: string): number {
+  if (/^\d{1,12}$/.test(value)) return Number(value);
+  const ms = RFC3339.test(value) ? Date.parse(value) : NaN;
+  if (Number.isNaN(ms) || ms < 0) throw new MonitorError('invalid_search', `${what} must be Unix seconds or an RFC 3339 date-time`);
+  return Math.floor(ms / 1000);
+}
+
+// readParams checks the raw query (caller input): known names only, each at most once, strings.
+function readParams(query: Request['query']): Partial<Record<SearchParam, string>> {
+  const out: Partial<Record<SearchParam, string>> = {};
+  for (const [name, value] of Object.entries(query)) {
+    if (!(SEARCH_PARAMS as readonly string[]).includes(name)) {
+      throw new MonitorError('invalid_search', `unknown parameter ${JSON.stringify(name.slice(0, 64))} (accepted: ${SEARCH_PARAMS.join(', ')})`);
+    }
+    if (typeof value !== 'string') throw new MonitorError('invalid_search', `parameter ${name} must be given once, as text`);
+    out[name as SearchParam] = value;
+  }
+  return out;
+}
+
+/** parseSearchParams turns the query of GET /api/v1/search into a SearchQuery; throws invalid_search. */
+export function parseSearchParams(query: Request['query']): SearchQuery {
+  const p = readParams(query);
+  const q: SearchQuery = {};
+  if (p.digest !== undefined) q.digest = p.digest;
+  if (p.identity !== undefined) q.identity = p.identity;
+  if (p.identity_prefix !== undefined) q.identityPrefix = p.identity_prefix;
+  if (p.issuer !== undefined) q.issuer = p.issuer;
+  if (p.namespace !== undefined) q.namespace = p.namespace;
+  if (p.key !== undefined) q.keyFingerprint = p.key;
+  if (p.log !== undefined) q.log = p.log;
+  if (p.since !== undefined) q.sinceSec = parseTimeParam(p.since, 'since');
+  if (p.until !== undefined) q.untilSec = parseTimeParam(p.until, 'until');
+  if (p.limit !== undefined) {
+    if (!/^\d{1,4}$/.test(p.limit)) throw new MonitorError('invalid_search', 'limit must be a whole number');
+    q.limit = Number(p.limit);
+  }
+  if (p.cursor !== undefined) q.after = parseCursor(p.cursor);
+  return q;
+}
+
+/** InclusionProofJson is a result's proof: the checkpoint note and the audit path to its root. */
+export interface InclusionProofJson {
+  checkpoint: string;
+  tree_size: string;
+  root_hash: string;
+  hashes: string[];
+}
+
+// proofFor proves hit against the log's latest verified checkpoint, and checks the proof against
+// the stored leaf before serving it: a result whose bytes are not the tree's leaf is never served.
+async function proofFor(hit: SearchHit, deps: SearchHttpDeps, checkpoints: Map<string, Promise<VerifiedCheckpoint | undefined>>): Promise<InclusionProofJson | null> {
+  let cp = checkpoints.get(hit.logOrigin);
+  if (cp === undefined) {
+    cp = deps.checkpointFor(hit.logOrigin);
+    checkpoints.set(hit.logOrigin, cp);
+  }
+  const checkpoint = await cp;
+  if (checkpoint === undefined || hit.index >= checkpoint.size) return null;
+  const hashes = await proveInclusion(hit.index, checkpoint.size, deps.hashReaderFor(hit.logOrigin));
+  if (hit.body !== undefined) verifyInclusion(hashLeaf(hit.body), hit.index, checkpoint.size, hashes, checkpoint.rootHash);
+  return { checkpoint: checkpoint.note, tree_size: String(checkpoint.size), root_hash: encodeBase64(checkpoint.rootHash), hashes: hashes.map(encodeBase64) };
+}
+
+function resultJson(hit: SearchHit, proof: InclusionProofJson | null): Record<string, unknown> {
+  return {
+    log_origin: hit.logOrigin,
+    index: String(hit.index),
+    entry_kind: hit.entryKind,
+    identity: hit.identity,
+    key_fingerprint: hit.keyFingerprint,
+    artifact_digests: hit.artifactDigests,
+    namespaces: hit.namespaces,
+    signed_at: hit.signedAtSec ?? null,
+    body: encodeBody(hit),
+    inclusion_proof: proof,
+  };
+}
+
+function statusFor(err: unknown): number {
+  return isMonitorError(err, 'invalid_search') ? 400 : 503;
+}
+
+/**
+ * createSearchRouter returns the router of GET /api/v1/search. Answers 200 {results, next_cursor},
+ * 400 {code: invalid_search} for bad parameters, 503 {code: unavailable} with Retry-After when the
+ * index or a log's tiles cannot be read (logged).
+ */
+export function createSearchRouter(deps: SearchHttpDeps): Router {
+  const router = express.Router();
+  router.get('/api/v1/search', async (req: Request, res: Response) => {
+    try {
+      const page = await searchEntries(deps.db, parseSearchParams(req.query));
+      const checkpoints = new Map<string, Promise<VerifiedCheckpoint | undefined>>();
+      const proofs = await Promise.all(page.hits.map((h) => proofFor(h, deps, checkpoints)));
+      res.json({ results: page.hits.map((h, i) => resultJson(h, proofs[i]!)), next_cursor: page.next === undefined ? null : formatCursor(page.next) });
+    } catch (err) {
+      const status = statusFor(err);
+      if (status === 400) {
+        res.status(400).json({ code: 'invalid_search', message: (err as Error).message });
+        return;
+      }
+      deps.logger.error({ err }, 'search failed');
+      res.status(503).set('Retry-After', '5').json({ code: 'unavailable', message: 'the search index or a log could not be read; retry later' });
+    }
+  });
+  return router;
+}
