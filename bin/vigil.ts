@@ -6,6 +6,10 @@ import { registerKeyCommands } from './key-commands.ts';
 import { registerUpCommand } from './up-command.ts';
 import { registerWitnessCommands } from '../witness/cli.ts';
 import { registerLogCommands } from '../log/cli.ts';
+import { registerAlertsCommands } from '../alerts/cli.ts';
+import { registerMonitorCommands } from '../monitor/cli.ts';
+import { registerSearchCommands } from '../monitor/search-cli.ts';
+import { registerSignCommands } from './sign-commands.ts';
 
 const program = new Command()
   .name('vigil')
@@ -17,5 +21,9 @@ registerUpCommand(program);
 registerKeyCommands(program);
 registerWitnessCommands(program);
 registerLogCommands(program);
+registerAlertsCommands(program);
+registerMonitorCommands(program);
+registerSearchCommands(program);
+registerSignCommands(program);
 
 await program.parseAsync(process.argv);

@@ -30,6 +30,8 @@ describe('loadConfig', () => {
       listenHost: '127.0.0.1',
       listenPort: 7370,
       caRootsFile: undefined,
+      oidcIssuersFile: undefined,
+      devOidc: false,
       maxRequestBytes: 1 << 20,
       retryAfterSeconds: 1,
       maxBatchEntries: 4096,
@@ -57,6 +59,18 @@ describe('loadConfig', () => {
     const flags = loadConfig({ VIGIL_DATABASE_URL: '' }, { configFile: file, listen: '[::1]:0', dataDir: 'other', caRoots: 'roots.pem' });
     expect(flags).toMatchObject({ listenHost: '::1', listenPort: 0, dataDir: resolve('other'), caRootsFile: resolve('roots.pem'), databaseUrl: undefined });
     expect(flags.keyFile).toBe(join(dir, 'k/log.key'));
+  });
+
+  it('reads the OIDC issuers file and the development issuer switch from the file, flags overriding', () => {
+    const file = join(dir, 'oidc.json');
+    writeFileSync(file, JSON.stringify({ oidcIssuers: 'issuers.json', devOidc: true }));
+    expect(loadConfig({}, { configFile: file })).toMatchObject({ oidcIssuersFile: join(dir, 'issuers.json'), devOidc: true });
+    expect(loadConfig({}, { configFile: file, oidcIssuers: 'mine.json' })).toMatchObject({ oidcIssuersFile: resolve('mine.json') });
+    expect(loadConfig({}, { devOidc: true })).toMatchObject({ oidcIssuersFile: undefined, devOidc: true });
+    writeFileSync(file, JSON.stringify({ oidcIssuers: '', devOidc: 'yes' }));
+    const message = configError(() => loadConfig({}, { configFile: file }));
+    expect(message).toContain('oidcIssuers: want a non-empty string');
+    expect(message).toContain('devOidc: want true or false');
   });
 
   it('reports every problem at once', () => {

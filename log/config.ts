@@ -8,7 +8,9 @@
 //     "listen": "127.0.0.1:7370",        HOST:PORT; --listen overrides
 //     "dataDir": "data",                 --data overrides (relative to the working folder)
 //     "keyFile": "data/log.key",         default <dataDir>/log.key
-//     "caRoots": "ca.pem",               --ca-roots overrides; none: public-key entries only
+//     "caRoots": "ca.pem",               extra roots besides the log's own CA (<dataDir>/ca); --ca-roots overrides
+//     "oidcIssuers": "issuers.json",     the CA's OIDC issuers (log/ca/config.ts); --oidc-issuers overrides
+//     "devOidc": false,                  serve the development OIDC issuer at /oidc (loopback only); --dev-oidc
 //     "maxRequestBytes": 1048576, "retryAfterSeconds": 1,
 //     "maxBatchEntries": 4096, "maxBatchDelayMs": 250,
 //     "maxPendingEntries": 32768, "maxPendingBytes": 268435456, "maxDbConnections": 10,
@@ -59,8 +61,12 @@ export interface LogServeConfig {
   /** listenHost and listenPort are where HTTP listens; default DEFAULT_LISTEN (port 0: any free). */
   readonly listenHost: string;
   readonly listenPort: number;
-  /** caRootsFile is the PEM file of CA roots and intermediates; undefined: no certificate entries. */
+  /** caRootsFile is a PEM file of further CA roots and intermediates; undefined: the log's own CA only. */
   readonly caRootsFile: string | undefined;
+  /** oidcIssuersFile is the CA's issuer list (log/ca/config.ts); undefined: no issuer but the dev one. */
+  readonly oidcIssuersFile: string | undefined;
+  /** devOidc serves the development OIDC issuer at /oidc (loopback only); default false. */
+  readonly devOidc: boolean;
   /** maxRequestBytes bounds a write request body, in bytes; default 1 MiB. */
   readonly maxRequestBytes: number;
   /** retryAfterSeconds is the Retry-After of 503 answers, in seconds; default 1. */
@@ -95,10 +101,12 @@ export interface ConfigArgs {
   dataDir?: string;
   listen?: string;
   caRoots?: string;
+  oidcIssuers?: string;
+  devOidc?: boolean;
 }
 
 const FILE_KEYS = new Set([
-  'listen', 'dataDir', 'keyFile', 'caRoots', 'maxRequestBytes', 'retryAfterSeconds',
+  'listen', 'dataDir', 'keyFile', 'caRoots', 'oidcIssuers', 'devOidc', 'maxRequestBytes', 'retryAfterSeconds',
   'maxBatchEntries', 'maxBatchDelayMs', 'maxPendingEntries', 'maxPendingBytes', 'maxDbConnections', 'verifyWorkers',
   'witnessPolicy', 'failOpenAfterMs', 'publishIntervalMs', 'witnessBackoffMaxMs',
 ]);
@@ -129,6 +137,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
   const dataDir = args.dataDir !== undefined ? resolve(args.dataDir) : fileDataDir !== undefined ? resolve(baseDir, fileDataDir) : resolve(DEFAULT_DATA_DIR);
   const fileKey = str('keyFile');
   const fileCa = str('caRoots');
+  const fileIssuers = str('oidcIssuers');
+  if (file.devOidc !== undefined && typeof file.devOidc !== 'boolean') problems.push('devOidc: want true or false');
   const filePolicy = str('witnessPolicy');
   const witnessPolicyFile = filePolicy === undefined ? undefined : resolve(baseDir, filePolicy);
   const [listenHost, listenPort] = parseListen(args.listen ?? str('listen') ?? DEFAULT_LISTEN, problems);
@@ -144,6 +154,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     listenHost,
     listenPort,
     caRootsFile: args.caRoots !== undefined ? resolve(args.caRoots) : fileCa !== undefined ? resolve(baseDir, fileCa) : undefined,
+    oidcIssuersFile: args.oidcIssuers !== undefined ? resolve(args.oidcIssuers) : fileIssuers !== undefined ? resolve(baseDir, fileIssuers) : undefined,
+    devOidc: args.devOidc === true || file.devOidc === true,
     maxRequestBytes: int('maxRequestBytes', 1024, 64 * 1024 * 1024, DEFAULT_MAX_REQUEST_BYTES),
     retryAfterSeconds: int('retryAfterSeconds', 1, 3600, DEFAULT_RETRY_AFTER_SECONDS),
     maxBatchEntries: int('maxBatchEntries', 1, 65_536, DEFAULT_MAX_BATCH_ENTRIES),

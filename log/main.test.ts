@@ -13,7 +13,10 @@ import { POSTGRES_URL, serviceAvailable } from '../test/services.ts';
 import { openCheckpoint } from '../tlog/checkpoint.ts';
 import { parseVerifierKey } from '../tlog/note-key.ts';
 import { isLogError } from './errors.ts';
-import { runLogInit, runLogServe } from './main.ts';
+import { signArtifact } from './bundle/sign.ts';
+import { parseTrustedRoot } from './bundle/trusted-root.ts';
+import { verifyBundle } from './bundle/verify.ts';
+import { runLogInit, runLogInitCa, runLogServe } from './main.ts';
 
 const hasPostgres = await serviceAvailable('postgres');
 const dirs: string[] = [];
@@ -41,8 +44,12 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 async function initAndServe(env: NodeJS.ProcessEnv): Promise<void> {
   const data = tempDir();
   const origin = 'log.vigil.test/main';
-  const { keyFile, vkey } = await runLogInit({ origin, dataDir: data }, env);
+  const { keyFile, vkey, created } = await runLogInit({ origin, dataDir: data }, env);
   expect(keyFile).toBe(join(data, 'log.key'));
+  // The CA and the TSA are made with the log; the development issuer key only when asked for.
+  expect(created).toEqual([`the CA in ${join(data, 'ca')}`, `the TSA in ${join(data, 'tsa')}`]);
+  for (const f of ['ca/ca-root.key', 'ca/ca-intermediate.key', 'ca/ct.key', 'tsa/tsa-signing.key']) expect(statSync(join(data, f)).mode & 0o777).toBe(0o600);
+  expect(existsSync(join(data, 'ca', 'dev-oidc.key'))).toBe(false);
   expect(statSync(keyFile).mode & 0o777).toBe(0o600);
   expect(readFileSync(keyFile, 'utf8')).toMatch(/^PRIVATE\+KEY\+log\.vigil\.test\/main\+[0-9a-f]{8}\+/);
   expect(vkey).toMatch(/^log\.vigil\.test\/main\+[0-9a-f]{8}\+/);
@@ -66,9 +73,26 @@ async function initAndServe(env: NodeJS.ProcessEnv): Promise<void> {
     expect(policy.headers.get('content-type')).toBe('text/plain; charset=utf-8');
     expect(await policy.text()).toBe(`log ${vkey}\nquorum none\n`);
     expect(await (await fetch(`${running.url}/metrics`)).text()).toMatch(/^vigil_log_witness_published_size(\{[^}]*\})? 1$/m);
+    await checkFrontEnd(running.url);
   } finally {
     await running.close();
   }
+}
+
+/** checkFrontEnd checks the CA and TSA routes of a log served without the development issuer. */
+async function checkFrontEnd(url: string): Promise<void> {
+  const root = (await (await fetch(`${url}/api/v1/trusted_root.json`)).json()) as { certificateAuthorities: unknown[]; timestampAuthorities: unknown[]; tlogs: unknown[]; ctlogs: unknown[] };
+  expect([root.certificateAuthorities.length, root.timestampAuthorities.length, root.tlogs.length, root.ctlogs.length]).toEqual([1, 1, 1, 1]);
+  const bundle = (await (await fetch(`${url}/api/v2/trustBundle`)).json()) as { chains: { certificates: string[] }[] };
+  expect(bundle.chains[0]!.certificates).toHaveLength(2);
+  // No issuer is configured: the CA lists none, and the development issuer is not served.
+  expect(await (await fetch(`${url}/api/v2/configuration`)).json()).toEqual({ issuers: [] });
+  const oidc = await fetch(`${url}/oidc/.well-known/openid-configuration`);
+  expect(oidc.status).toBe(404);
+  // The TSA answers a bad request with a 4xx JSON refusal, not the log's 404.
+  const stamp = await fetch(`${url}/api/v1/timestamp`, { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body: new Uint8Array([1, 2, 3]) });
+  expect(stamp.status).toBe(400);
+  expect(((await stamp.json()) as { code: string }).code).toBe('malformed_request');
 }
 
 describe('vigil log init and serve on PGlite', () => {
@@ -82,6 +106,49 @@ describe('vigil log init and serve on PGlite', () => {
     await runLogInit({ origin: 'log.vigil.test/noca', dataDir: data }, { VIGIL_DATABASE_URL: '' });
     expect(await codeOf(runLogServe({ dataDir: data, caRoots: join(data, 'missing.pem') }, { VIGIL_LOG_LEVEL: 'silent' }))).toBe('invalid_config');
     expect(await codeOf(runLogInit({ origin: 'not a valid origin', dataDir: tempDir() }, {}))).toBe('invalid_config');
+  });
+
+  it('refuses to serve a log without its CA, saying how to make it; init-ca makes only what is missing', async () => {
+    const data = tempDir();
+    const env = { VIGIL_DATABASE_URL: '', VIGIL_LOG_LEVEL: 'silent' };
+    await runLogInit({ origin: 'log.vigil.test/old', dataDir: data }, env);
+    const tsaChain = readFileSync(join(data, 'tsa', 'tsa-chain.pem'));
+    rmSync(join(data, 'ca'), { recursive: true });
+    const refused = await runLogServe({ dataDir: data, listen: '127.0.0.1:0' }, env).then(() => undefined, (err: unknown) => err);
+    expect(isLogError(refused, 'invalid_config')).toBe(true);
+    expect((refused as Error).message).toContain(`vigil log init-ca --data ${data}`);
+    expect(await runLogInitCa({ dataDir: data }, env)).toEqual([`the CA in ${join(data, 'ca')}`]);
+    expect(readFileSync(join(data, 'tsa', 'tsa-chain.pem'))).toEqual(tsaChain);
+    expect(await runLogInitCa({ dataDir: data }, env)).toEqual([]);
+    // --dev-oidc on serve needs the issuer key, which init-ca --dev-oidc adds.
+    expect(await codeOf(runLogServe({ dataDir: data, listen: '127.0.0.1:0', devOidc: true }, env))).toBe('invalid_config');
+    expect(await runLogInitCa({ dataDir: data, devOidc: true }, env)).toEqual([`the development OIDC issuer key ${join(data, 'ca', 'dev-oidc.key')}`]);
+    // The issuer hands out tokens for anyone: it is refused off loopback.
+    await expect(runLogServe({ dataDir: data, listen: '0.0.0.0:0', devOidc: true }, env)).rejects.toThrow(/loopback/);
+  });
+
+  it('serves the CA, TSA and development issuer: a signed artifact verifies with the trusted root, v1 and v2', async () => {
+    const data = tempDir();
+    const env = { VIGIL_DATABASE_URL: '', VIGIL_LOG_LEVEL: 'silent' };
+    await runLogInit({ origin: 'log.vigil.test/ca', dataDir: data, devOidc: true }, env);
+    const issuersFile = join(data, 'issuers.json');
+    writeFileSync(issuersFile, JSON.stringify({ issuers: [{ issuerUrl: 'https://ci.example.com', clientId: 'sigstore', kind: 'uri', subjectDomain: 'https://ci.example.com/' }] }));
+    const running = await runLogServe({ dataDir: data, listen: '127.0.0.1:0', devOidc: true, oidcIssuers: issuersFile }, env);
+    try {
+      const issuer = `${running.url}/oidc`;
+      const configured = (await (await fetch(`${running.url}/api/v2/configuration`)).json()) as { issuers: { issuerUrl: string }[] };
+      expect(configured.issuers.map((i) => i.issuerUrl)).toEqual([issuer, 'https://ci.example.com']);
+      const root = parseTrustedRoot(await (await fetch(`${running.url}/api/v1/trusted_root.json`)).text());
+      const artifact = new TextEncoder().encode('release 1.0');
+      for (const rekorV2 of [false, true]) {
+        const bundle = await signArtifact(artifact, { url: running.url, email: 'alice@example.com', rekorV2 });
+        const verified = verifyBundle(artifact, bundle, root, { identityRegex: 'alice@example\\.com', issuer });
+        expect([verified.identity, verified.issuer, verified.times.length]).toEqual(['alice@example.com', issuer, 1]);
+        expect(() => verifyBundle(artifact, bundle, root, { identityRegex: 'bob@example\\.com', issuer })).toThrow();
+      }
+    } finally {
+      await running.close();
+    }
   });
 });
 

@@ -1,8 +1,9 @@
-// Wiring of the log: the only place that reads the environment, opens the database, loads the key
-// and the CA file, and starts the HTTP server. `vigil log init` calls runLogInit, `vigil log serve`
-// runLogServe; `vigil up` calls startLog and mounts its app.
+// Wiring of the log: the only place that reads the environment, opens the database, loads the key,
+// the CA, the TSA and the CA file, and starts the HTTP server. `vigil log init` calls runLogInit,
+// `vigil log init-ca` runLogInitCa, `vigil log serve` runLogServe; `vigil up` calls startLog and
+// mounts its app behind the front end (front-end.ts).
 import { join } from 'node:path';
-import type { Express } from 'express';
+import express, { type Express } from 'express';
 import type { Registry } from 'prom-client';
 import { systemClock, type Clock } from '../platform/clock.ts';
 import { openDb, type Db } from '../platform/db.ts';
@@ -11,7 +12,9 @@ import { createLogger, type Logger } from '../platform/logger.ts';
 import { createMetricsRegistry } from '../platform/metrics.ts';
 import type { Ed25519Signer } from '../tlog/note-ed25519.ts';
 import { readCaFile } from './ca-file.ts';
+import { loadIssuersFile } from './ca/config.ts';
 import { DEFAULT_PUBLISH_INTERVAL_MS, DEFAULT_WITNESS_POLICY, loadConfig, type ConfigArgs, type LogServeConfig } from './config.ts';
+import { certificateTrustOf, createFrontEnd, ensureFrontEnd, loadFrontEnd } from './front-end.ts';
 import { createLogApp } from './http.ts';
 import { loadCertificateTrust, type CertificateTrust } from './kinds/certificate-chain.ts';
 import { initLogKey, loadLogKey, removeLogKey } from './key.ts';
@@ -117,44 +120,57 @@ export interface RunningLog {
 }
 
 /**
- * runLogServe is `vigil log serve`: load the config, the key and the CA file, open the database
- * (VIGIL_DATABASE_URL: PostgreSQL, else PGlite in `<dataDir>/db`), start, listen, and print
- * `listening on <url>` on stdout once requests are accepted. Throws LogError 'invalid_config',
- * 'log_missing', 'config_mismatch' or 'corrupt_state' when it cannot start.
+ * runLogServe is `vigil log serve`: load the config, the key, the CA and TSA (front-end.ts; never
+ * created here) and the CA file, open the database (VIGIL_DATABASE_URL: PostgreSQL, else PGlite in
+ * `<dataDir>/db`), start, listen, mount the front end before the log's app, and print
+ * `listening on <url>` on stdout once requests are accepted. Throws LogError 'invalid_config'
+ * (also when the CA or TSA is missing, saying how to create them), 'log_missing',
+ * 'config_mismatch' or 'corrupt_state' when it cannot start.
  */
 export async function runLogServe(args: ConfigArgs, env: NodeJS.ProcessEnv = process.env): Promise<RunningLog> {
   const config = loadConfig(env, args);
   const key = loadLogKey(config.keyFile);
-  const trustConfig = config.caRootsFile === undefined ? null : readCaFile(config.caRootsFile);
-  const trust = trustConfig === null ? null : loadCertificateTrust(trustConfig);
+  const keys = await loadFrontEnd(config.dataDir, { devOidc: config.devOidc });
+  const issuers = config.oidcIssuersFile === undefined ? [] : loadIssuersFile(config.oidcIssuersFile);
+  const trustConfig = certificateTrustOf(keys.ca, config.caRootsFile === undefined ? null : readCaFile(config.caRootsFile));
+  const trust = loadCertificateTrust(trustConfig);
   const logger = createLogger('log', env.VIGIL_LOG_LEVEL ?? 'info');
   if (key.groupOrOtherReadable) logger.warn({ key_file: config.keyFile }, 'the checkpoint key file is readable by other users; chmod 600 it');
+  if (keys.ca.keysReadableByOthers) logger.warn({ ca_dir: keys.caDir }, 'a CA key file is readable by other users; chmod 600 it');
   const db = await openLogDb(config);
   const registry = createMetricsRegistry({ log: key.signer.name });
   let started: StartedLog | undefined;
-  let server: Listening;
+  let server: Listening | undefined;
   let pool: EntryVerifier | undefined;
   try {
     if (config.verifyWorkers > 0) pool = await startEntryVerifierPool(config.verifyWorkers, { trust: trustConfig, maxRequestBytes: config.maxRequestBytes });
     const verifier = pool === undefined ? {} : { verifier: pool };
     started = await startLog(config, { db, signer: key.signer, trust, ...verifier, logger, registry, clock: systemClock });
-    server = await listen(started.app, config.listenHost, config.listenPort);
+    const outer = express();
+    outer.disable('x-powered-by');
+    server = await listen(outer, config.listenHost, config.listenPort);
+    // The issuer URL of the dev issuer names the address actually bound (port 0 is resolved now).
+    const frontEnd = createFrontEnd({ url: server.url, issuers }, { keys, log: started.log, signer: key.signer, clock: systemClock, logger, metrics: registry });
+    outer.use(frontEnd.router);
+    outer.use(started.app);
   } catch (err) {
+    await server?.close();
     await started?.close();
     await pool?.close();
     await db.close();
     throw err;
   }
-  const certificates = trust === null ? 'none' : `${trust.roots.length} roots, ${trust.intermediates.length} intermediates`;
+  const certificates = `${trust.roots.length} roots, ${trust.intermediates.length} intermediates`;
   const witnesses = started.publisher.policy.witnesses.map((w) => w.name);
-  logger.info({ url: server.url, origin: key.signer.name, vkey: key.vkey, storage: db.kind, ca: certificates, verify_workers: config.verifyWorkers, witnesses }, 'log started');
+  logger.info({ url: server.url, origin: key.signer.name, vkey: key.vkey, storage: db.kind, ca: certificates, issuers: issuers.length, dev_oidc: config.devOidc, verify_workers: config.verifyWorkers, witnesses }, 'log started');
   process.stdout.write(`listening on ${server.url}\n`);
+  const listening = server;
   return {
     url: server.url,
     async close() {
       // Sequencing stops first, so that the batch in flight is answered before connections close.
       await started.close();
-      await server.close();
+      await listening.close();
       await pool?.close();
       await db.close();
     },
@@ -163,11 +179,12 @@ export async function runLogServe(args: ConfigArgs, env: NodeJS.ProcessEnv = pro
 
 /**
  * runLogInit is `vigil log init`: create the checkpoint key for `origin` and the log (initLog) in
- * the configured database, and return the vkey. It refuses, with LogError 'invalid_config' or
- * 'log_exists', when the key file or the log exists already; a key it made for a log it could not
- * create is removed again.
+ * the configured database, then the CA, the TSA and (with devOidc) the development issuer key in
+ * the data folder (front-end.ts; a CA or TSA already there is kept, not replaced), and return the
+ * vkey. It refuses, with LogError 'invalid_config' or 'log_exists', when the key file or the log
+ * exists already; a key it made for a log it could not create is removed again.
  */
-export async function runLogInit(args: { origin: string; dataDir?: string }, env: NodeJS.ProcessEnv = process.env): Promise<{ keyFile: string; vkey: string }> {
+export async function runLogInit(args: { origin: string; dataDir?: string; devOidc?: boolean }, env: NodeJS.ProcessEnv = process.env): Promise<{ keyFile: string; vkey: string; created: string[] }> {
   const config = loadConfig(env, args.dataDir === undefined ? {} : { dataDir: args.dataDir });
   const key = initLogKey(config.keyFile, args.origin);
   try {
@@ -181,5 +198,16 @@ export async function runLogInit(args: { origin: string; dataDir?: string }, env
     removeLogKey(config.keyFile);
     throw err;
   }
-  return { keyFile: config.keyFile, vkey: key.vkey };
+  const { created } = await ensureFrontEnd(config.dataDir, { devOidc: args.devOidc === true });
+  return { keyFile: config.keyFile, vkey: key.vkey, created };
+}
+
+/**
+ * runLogInitCa is `vigil log init-ca`: create whichever of the CA, the TSA and (with devOidc) the
+ * development issuer key is missing in the data folder of an existing log, and say what it made.
+ */
+export async function runLogInitCa(args: { dataDir?: string; devOidc?: boolean }, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  const config = loadConfig(env, args.dataDir === undefined ? {} : { dataDir: args.dataDir });
+  loadLogKey(config.keyFile);
+  return (await ensureFrontEnd(config.dataDir, { devOidc: args.devOidc === true })).created;
 }

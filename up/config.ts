@@ -7,6 +7,11 @@
 //   <data>/log/db/                      the log's PGlite database
 //   <data>/witnesses/<name>/witness.key each witness's own key
 //   <data>/witnesses/<name>/db/         each witness's own PGlite database
+//   <data>/log/ca/, <data>/log/tsa/     the CA (with the development OIDC issuer's key) and the TSA
+//   <data>/monitor/db/                  the monitor's and alerts' PGlite database
+//   <data>/outbox/                      alert mail, one .eml file per message
+//   <data>/trusted_root.json            the Sigstore trusted root (also at /api/v1/trusted_root.json)
+//   <data>/demo-subscribed              --demo: the issuer URL its alert subscription names
 //
 // The log folder is the layout of `vigil log init --data <data>/log`, and each witness folder that
 // of `vigil witness init --data <data>/witnesses/<name>`, so a folder can later be served by the
@@ -38,6 +43,8 @@ export interface UpConfig {
   readonly port: number;
   /** origin is the log's origin for a new folder; undefined: `localhost:<port>` (`localhost` for port 0). */
   readonly origin: string | undefined;
+  /** demo runs the traffic generator (up/demo.ts). */
+  readonly demo: boolean;
 }
 
 /** UpArgs are the command-line flags, as given. */
@@ -46,6 +53,7 @@ export interface UpArgs {
   host?: string;
   port?: string;
   origin?: string;
+  demo?: boolean;
 }
 
 /** loadUpConfig validates the flags; it throws one UpError 'invalid_config' listing every problem. */
@@ -59,7 +67,7 @@ export function loadUpConfig(args: UpArgs): UpConfig {
   if (args.origin !== undefined && !/^[^\s+]+$/.test(args.origin)) problems.push(`--origin: want a schemeless URL prefix, got ${JSON.stringify(args.origin)}`);
   if (args.data === '') problems.push('--data: want a folder');
   if (problems.length > 0) throw new UpError('invalid_config', `invalid vigil up flags:\n  - ${problems.join('\n  - ')}`);
-  return { dataDir: resolve(args.data ?? DEFAULT_UP_DATA_DIR), host, port, origin: args.origin };
+  return { dataDir: resolve(args.data ?? DEFAULT_UP_DATA_DIR), host, port, origin: args.origin, demo: args.demo === true };
 }
 
 /** defaultOrigin is the origin of a new log when --origin is not given. */
@@ -74,6 +82,10 @@ export interface UpPaths {
   readonly logDir: string;
   readonly logKeyFile: string;
   readonly logDbDir: string;
+  readonly monitorDbDir: string;
+  readonly outboxDir: string;
+  readonly trustedRoot: string;
+  readonly demoSubscribed: string;
   witnessDir(name: string): string;
   witnessDbDir(name: string): string;
 }
@@ -87,6 +99,10 @@ export function upPaths(dataDir: string): UpPaths {
     logDir,
     logKeyFile: join(logDir, 'log.key'),
     logDbDir: join(logDir, 'db'),
+    monitorDbDir: join(dataDir, 'monitor', 'db'),
+    outboxDir: join(dataDir, 'outbox'),
+    trustedRoot: join(dataDir, 'trusted_root.json'),
+    demoSubscribed: join(dataDir, 'demo-subscribed'),
     witnessDir: (name) => join(dataDir, 'witnesses', name),
     witnessDbDir: (name) => join(dataDir, 'witnesses', name, 'db'),
   };

@@ -8,8 +8,9 @@
  *   the identity clients trust, so `vigil up` refuses to make one.
  * - origin_mismatch: --origin names another origin than the key in the data folder.
  * - locked: another live `vigil up` runs on the data folder.
+ * - demo_failed: a step of the `--demo` traffic generator failed (printed; `vigil up` runs on).
  */
-export type UpErrorCode = 'invalid_config' | 'key_missing' | 'origin_mismatch' | 'locked';
+export type UpErrorCode = 'invalid_config' | 'key_missing' | 'origin_mismatch' | 'locked' | 'demo_failed';
 
 /** UpError is the one error class of `vigil up`. */
 export class UpError extends Error {

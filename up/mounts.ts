@@ -9,7 +9,8 @@ import type { ErrorBody } from '../platform/http.ts';
 
 /**
  * UpComponent is one part of `vigil up`: a name for people, its mount path, its app and how to
- * stop it. The CA, OIDC issuer, monitor and alerts join as further components.
+ * stop it: each witness, alerts (/alerts), and the root (the CA, TSA, dev issuer, search API, pages
+ * and the log's API, in that order).
  */
 export interface UpComponent {
   readonly name: string;

@@ -20,7 +20,10 @@ export interface UpJson {
   witnesses: UpWitnessJson[];
   /** witnessPolicy is the tlog-policy text the log publishes by (also at /api/v2/witness-policy). */
   witnessPolicy: string;
-  /** Parts added by other components (trustedRoot, oidc, monitor, alerts). */
+  /**
+   * Further parts: trustedRoot {file, url}, oidc {issuer, token (the token endpoint URL)}, search
+   * (the search API URL), alerts {url, outbox} (up/main.ts formatUpJson).
+   */
   [part: string]: unknown;
 }
 

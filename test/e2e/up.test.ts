@@ -1,5 +1,6 @@
-// `vigil up` as a newcomer runs it (issue 7, first slice): the real CLI in a child process on a
-// fresh data folder and port 0. It must print its URL, write up.json, accept an entry, publish a
+// `vigil up` as a newcomer runs it (issue 7): the real CLI in a child process on a fresh data
+// folder and port 0. It must print its URL, write up.json (with the trusted root and the dev
+// issuer, both served), accept an entry, publish a
 // checkpoint that two of its three witnesses cosigned (checked as a client would, from up.json
 // alone), and after a SIGKILL resume on the same folder with the same keys and a tree that grew
 // from the old one (consistency checked over the tiles by an independent C2SP client).
@@ -63,6 +64,10 @@ interface UpJson {
   log: { origin: string; vkey: string; tiles: string };
   witnesses: { name: string; vkey: string; url: string }[];
   witnessPolicy: string;
+  trustedRoot: { file: string; url: string };
+  oidc: { issuer: string; token: string };
+  search: string;
+  alerts: { url: string; outbox: string };
 }
 
 /** until polls `probe` until it returns a value (the test timeout bounds it; nothing is timed). */
@@ -90,6 +95,19 @@ describe('vigil up (one process, PGlite, port 0)', () => {
       expect(j.witnesses.map((w) => [w.name, w.url])).toEqual(['w1', 'w2', 'w3'].map((n) => [n, `${running.url}/witness/${n}`]));
       expect(await (await fetch(`${running.url}/api/v2/witness-policy`)).text()).toBe(j.witnessPolicy);
       expect(j.witnessPolicy).toContain('group up-witnesses 2 w1 w2 w3\nquorum up-witnesses\n');
+      // The CA's trusted root is in the folder and on the port, the same; the dev issuer is on.
+      expect(j.trustedRoot).toEqual({ file: join(dataDir, 'trusted_root.json'), url: `${running.url}/api/v1/trusted_root.json` });
+      expect(await (await fetch(j.trustedRoot.url)).json()).toEqual(JSON.parse(readFileSync(j.trustedRoot.file, 'utf8')));
+      expect(j.oidc).toEqual({ issuer: `${running.url}/oidc`, token: `${running.url}/oidc/token` });
+      const discovery = (await (await fetch(`${j.oidc.issuer}/.well-known/openid-configuration`)).json()) as { issuer: string };
+      expect(discovery.issuer).toBe(j.oidc.issuer);
+      const token = await fetch(j.oidc.token, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'dev@example.com' }) });
+      expect(typeof ((await token.json()) as { id_token: unknown }).id_token).toBe('string');
+      const configuration = (await (await fetch(`${running.url}/api/v2/configuration`)).json()) as { issuers: { issuerUrl: string }[] };
+      expect(configuration.issuers.map((i) => i.issuerUrl)).toEqual([j.oidc.issuer]);
+      expect([j.search, j.alerts]).toEqual([`${running.url}/api/v1/search`, { url: `${running.url}/alerts`, outbox: join(dataDir, 'outbox') }]);
+      expect([200, 503]).toContain((await fetch(`${j.search}?identity=dev@example.com`)).status);
+      expect((await fetch(`${j.alerts.url}/`)).status).toBe(200);
 
       const res = await fetch(`${running.url}/api/v2/log/entries`, { method: 'POST', body: JSON.stringify(dsseV2Request(key, randomPayload('up'))) });
       expect(res.status).toBe(201);
@@ -110,6 +128,7 @@ describe('vigil up (one process, PGlite, port 0)', () => {
     };
 
     const first = await session();
+    const firstRoot = JSON.parse(readFileSync(first.j.trustedRoot.file, 'utf8')) as unknown;
     // A second `vigil up` on the same folder refuses to start while the first runs.
     const second = spawnSync(process.execPath, ['--import', 'tsx', 'bin/vigil.ts', 'up', '--data', dataDir, '--port', '0'], { cwd: REPO_ROOT, encoding: 'utf8' });
     expect(second.status).toBe(1);
@@ -122,6 +141,9 @@ describe('vigil up (one process, PGlite, port 0)', () => {
     // Same folder, same identities: nothing was re-created.
     expect(resumed.j.log).toEqual({ ...first.j.log, tiles: `${resumed.up.url}/api/v2` });
     expect(resumed.j.witnesses.map((w) => w.vkey)).toEqual(first.j.witnesses.map((w) => w.vkey));
+    const rootOf = (j: UpJson) => readFileSync(j.trustedRoot.file, 'utf8');
+    expect(resumed.j.trustedRoot.file).toBe(first.j.trustedRoot.file);
+    expect(JSON.parse(rootOf(resumed.j))).toEqual(firstRoot);
     expect(resumed.published.quorum).toBe(true);
     expect(resumed.published.size).toBeGreaterThan(first.published.size);
     // The tree grew from the old one: every published checkpoint is consistent with the latest, and
