@@ -1,14 +1,12 @@
 // `vigil alerts ...`: serve the subscribe/manage pages with a worker, or run a worker alone.
 // Argument parsing only; main.ts runs them.
 import type { Command } from 'commander';
+import { closeOnSignal, commandFailure, type CommandFailure } from '../platform/cli.ts';
 import { DEFAULT_DATA_DIR } from './config.ts';
 import { isAlertsError } from './errors.ts';
 import { runAlerts } from './main.ts';
 
-function fail(err: unknown): never {
-  process.stderr.write(`vigil alerts: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(isAlertsError(err, 'invalid_config') ? 2 : 1);
-}
+const fail: CommandFailure = commandFailure('alerts', (err) => isAlertsError(err, 'invalid_config'));
 
 /**
  * registerAlertsCommands adds `vigil alerts serve [--config FILE] [--data DIR] [--listen HOST:PORT]`
@@ -30,11 +28,7 @@ export function registerAlertsCommands(program: Command): void {
           ...(opts.config !== undefined ? { configFile: opts.config } : {}),
           ...(opts.listen !== undefined ? { listen: opts.listen } : {}),
         });
-        const shutdown = () => {
-          running.close().then(() => process.exit(0), (err: unknown) => fail(err));
-        };
-        process.once('SIGINT', shutdown);
-        process.once('SIGTERM', shutdown);
+        closeOnSignal(running, fail);
       } catch (err) {
         fail(err);
       }

@@ -3,7 +3,7 @@
 // items deleted in one transaction, keyed by (subscriber, window, first finding), so a crash or a
 // second worker never makes two digests of the same alerts.
 import type { Queryable } from '../platform/db.ts';
-import type { FindingKind, StoredFinding } from '../monitor/findings.ts';
+import { findingFromRow, type FindingRow } from '../monitor/findings.ts';
 import type { AlertsContext } from './context.ts';
 import { describeRule } from './fanout.ts';
 import { findingFacts } from './finding-facts.ts';
@@ -38,17 +38,7 @@ export async function sendDueDigests(ctx: AlertsContext): Promise<number> {
   return queued;
 }
 
-interface ItemRow {
-  seq: bigint;
-  key: string;
-  kind: FindingKind;
-  log_origin: string;
-  entry_index: bigint | null;
-  rule_id: string | null;
-  subscriber_id: string | null;
-  summary: string;
-  details: unknown;
-  observed_at: Date;
+interface ItemRow extends FindingRow {
   rule_body: unknown;
 }
 
@@ -63,7 +53,7 @@ async function digestOne(ctx: AlertsContext, subscriberId: string, now: number):
     const windowStart = digestWindowStart(s.delivery, now);
     const rows = await dueItems(tx, subscriberId, windowStart);
     if (rows.length === 0) return false;
-    const alerts = rows.map((r) => ({ facts: findingFacts(toFinding(r), ctx.config.entryLink), rule: r.rule_body === null ? '' : describeRule(parseBody(r.rule_body)) }));
+    const alerts = rows.map((r) => ({ facts: findingFacts(findingFromRow(r), ctx.config.entryLink), rule: r.rule_body === null ? '' : describeRule(parseBody(r.rule_body)) }));
     const links = await issueMailLinks(ctx, tx, subscriberId);
     const period = s.delivery === 'daily' ? 'day' : 'hour';
     await queueMail(ctx, tx, subscriberId, s.email, 'digest', renderDigestMail(alerts, period, links), links, `digest:${subscriberId}:${windowStart}:${rows[0]!.seq}`);
@@ -85,9 +75,3 @@ async function dueItems(tx: Queryable, subscriberId: string, windowStart: number
   );
 }
 
-function toFinding(r: ItemRow): StoredFinding {
-  return {
-    seq: r.seq, key: r.key, kind: r.kind, logOrigin: r.log_origin, index: r.entry_index, ruleId: r.rule_id, subscriberId: r.subscriber_id,
-    summary: r.summary, details: parseBody(r.details), observedAt: r.observed_at,
-  };
-}

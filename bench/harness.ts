@@ -1,6 +1,13 @@
 // harness.ts times a function in a loop and prints rates, with the machine noted, for the bench
-// scripts. Timing lives here and never in tests.
+// scripts; and runs a vigil server in a child process for the loopback-HTTP benches (its CPU time
+// read from /proc, requests posted over keep-alive agents, latency quantiles). Timing lives here
+// and never in tests.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
+import { createInterface } from 'node:readline';
+import { REPO_ROOT } from '../test/vectors.ts';
 
 /** BenchResult is one measured operation. */
 export interface BenchResult {
@@ -105,4 +112,80 @@ export interface SectionReport {
   comparisons: Comparison[];
   /** notes are one-line findings that are not a two-way race, e.g. a flatness ratio vs its target. */
   notes: string[];
+}
+
+/** Served is a server in a child process: its URL, its CPU time so far, and how to stop it. */
+export interface Served {
+  url: string;
+  cpuMs(): number;
+  stop(): Promise<void>;
+}
+
+/** processCpuMs reads a process's user + system CPU time in milliseconds from /proc (Linux). */
+export function processCpuMs(pid: number): number {
+  // Fields 14 and 15 of /proc/<pid>/stat are utime and stime in clock ticks (100 Hz on Linux).
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/** stopChild sends SIGTERM (a clean exit, which writes a --cpu-prof profile) and waits for the exit. */
+export function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/** runVigil runs a one-shot `vigil <args>` (init) with `env` added, output discarded. */
+export function runVigil(args: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, ['--import', 'tsx', 'bin/vigil.ts', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: 'ignore' });
+    c.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`vigil ${args.join(' ')} exited ${code}`))));
+  });
+}
+
+/**
+ * serveVigil starts `vigil <args>` (node flags `nodeArgs` first, stderr shown) and resolves once
+ * it prints `listening on <url>`; stop() SIGTERMs it, waits, then runs `cleanup`.
+ */
+export async function serveVigil(args: readonly string[], env: NodeJS.ProcessEnv, opts: { nodeArgs?: readonly string[]; cleanup?: () => void } = {}): Promise<Served> {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', 'bin/vigil.ts', ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, VIGIL_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`vigil ${args.join(' ')} exited ${code}`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const m = /^listening on (\S+)$/.exec(line);
+      if (m) resolve(m[1]!);
+    });
+  });
+  return {
+    url,
+    cpuMs: () => processCpuMs(child.pid!),
+    stop: async () => {
+      await stopChild(child);
+      opts.cleanup?.();
+    },
+  };
+}
+
+/** postBody POSTs `body` over a keep-alive agent, drains the answer and resolves with its status. */
+export function postBody(agent: http.Agent, url: URL, body: Buffer, headers: http.OutgoingHttpHeaders = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': body.length } }, (res) => {
+      res.resume();
+      res.once('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.once('error', reject);
+    req.end(body);
+  });
+}
+
+/** latencyQuantiles sorts `latencies` (ms) in place and returns their p50 and p99. */
+export function latencyQuantiles(latencies: number[]): { p50Ms: number; p99Ms: number } {
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
+  return { p50Ms: q(0.5), p99Ms: q(0.99) };
 }

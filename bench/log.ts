@@ -15,13 +15,11 @@
 //   VIGIL_BENCH_LOG_DSSE=20000 VIGIL_BENCH_LOG_HASHEDREKORD=3000 npx tsx bench/log.ts   requests
 //   VIGIL_BENCH_LOG_SIZES=1000,100000,1000000 npx tsx bench/log.ts                      tree sizes
 //   VIGIL_BENCH_LOG_SKIP=http|sizes                                                     one part
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { Registry } from 'prom-client';
 import { initLog } from '../log/log-state.ts';
@@ -32,9 +30,8 @@ import { silentLogger } from '../platform/logger.ts';
 import { freshSchemaName } from '../test/db.ts';
 import { dsseV2Request, hashedRekordV2Request, newTestKey, randomPayload } from '../test/log-requests.ts';
 import { POSTGRES_URL, serviceAvailable } from '../test/services.ts';
-import { REPO_ROOT } from '../test/vectors.ts';
 import { generateSignerKey } from '../tlog/note-key.ts';
-import { machineLine, printTable, type BenchResult } from './harness.ts';
+import { latencyQuantiles, machineLine, postBody, printTable, runVigil, serveVigil, type BenchResult, type Served } from './harness.ts';
 
 const DSSE_REQUESTS = Number(process.env.VIGIL_BENCH_LOG_DSSE ?? 12_000);
 const HASHEDREKORD_REQUESTS = Number(process.env.VIGIL_BENCH_LOG_HASHEDREKORD ?? 3_000);
@@ -44,70 +41,17 @@ const CONNECTIONS = Number(process.env.VIGIL_BENCH_LOG_CLIENTS ?? 4096);
 const VERIFY_WORKERS = availableParallelism();
 const WORKLOAD = 20_000; // entries appended at each tree size
 
-interface Served {
-  url: string;
-  cpuMs(): number;
-  stop(): Promise<void>;
-}
-
-function processCpuMs(pid: number): number {
-  // Fields 14 and 15 of /proc/<pid>/stat are utime and stime in clock ticks (100 Hz on Linux).
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
-
-function run(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, ['--import', 'tsx', 'bin/vigil.ts', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: 'ignore' });
-    c.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`vigil ${args.join(' ')} exited ${code}`))));
-  });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
-
 /** serveLog runs `vigil log init` and `vigil log serve` in a temp folder. */
 async function serveLog(env: NodeJS.ProcessEnv, verifyWorkers: number): Promise<Served> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-log-'));
-  await run(['log', 'init', '--origin', 'bench.vigil.test/log', '--data', dir], env);
+  await runVigil(['log', 'init', '--origin', 'bench.vigil.test/log', '--data', dir], env);
   const configFile = join(dir, 'log.json');
   writeFileSync(configFile, JSON.stringify({ maxPendingEntries: 100_000, verifyWorkers }));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/vigil.ts', 'log', 'serve', '--data', dir, '--listen', '127.0.0.1:0', '--config', configFile], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, VIGIL_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`log serve exited ${code}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const m = /^listening on (\S+)$/.exec(line);
-      if (m) resolve(m[1]!);
-    });
-  });
-  return {
-    url,
-    cpuMs: () => processCpuMs(child.pid!),
-    stop: async () => {
-      await stopChild(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  return serveVigil(['log', 'serve', '--data', dir, '--listen', '127.0.0.1:0', '--config', configFile], env, { cleanup });
 }
 
-function post(agent: http.Agent, url: URL, body: Buffer): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
-      res.resume();
-      res.once('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.once('error', reject);
-    req.end(body);
-  });
-}
+const JSON_HEADERS = { 'content-type': 'application/json' };
 
 interface LoadResult {
   result: BenchResult;
@@ -131,7 +75,7 @@ async function load(name: string, s: Served, bodies: readonly Buffer[]): Promise
       while (next < bodies.length) {
         const body = bodies[next++]!;
         const t = performance.now();
-        const status = await post(agent, url, body);
+        const status = await postBody(agent, url, body, JSON_HEADERS);
         latencies.push(performance.now() - t);
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
       }
@@ -140,9 +84,7 @@ async function load(name: string, s: Served, bodies: readonly Buffer[]): Promise
   const elapsed = performance.now() - start;
   const serverCpuUsPerEntry = ((s.cpuMs() - cpu0) * 1000) / bodies.length;
   agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
-  return { result: { name, opsPerSec: (bodies.length * 1000) / elapsed, iterations: bodies.length }, p50Ms: q(0.5), p99Ms: q(0.99), serverCpuUsPerEntry, statuses };
+  return { result: { name, opsPerSec: (bodies.length * 1000) / elapsed, iterations: bodies.length }, ...latencyQuantiles(latencies), serverCpuUsPerEntry, statuses };
 }
 
 function signedBodies(n: number, make: (payload: Uint8Array) => object): Buffer[] {

@@ -15,8 +15,8 @@
 //   npx tsx bench/witness.ts                    both backends (PostgreSQL if it answers)
 //   VIGIL_BENCH_STEPS=200 npx tsx bench/witness.ts   requests per connection (default 300)
 //   VIGIL_WITNESS_CPU_PROF=/tmp/prof npx tsx bench/witness.ts   --cpu-prof the server into that folder
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,81 +24,24 @@ import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { freshSchemaName } from '../test/db.ts';
 import { POSTGRES_URL, serviceAvailable } from '../test/services.ts';
-import { REPO_ROOT } from '../test/vectors.ts';
 import { newTestLog, testLeaves, type TestLog } from '../test/witness-log.ts';
-import { machineLine, printTable, type BenchResult } from './harness.ts';
+import { latencyQuantiles, machineLine, postBody, printTable, processCpuMs, runVigil, serveVigil, stopChild, type BenchResult, type Served } from './harness.ts';
 
 const STEPS = Number(process.env.VIGIL_BENCH_STEPS ?? 300);
 const CONNECTIONS = 32;
 
-interface Served {
-  url: string;
-  /** cpuMs reads the server process's user + system CPU time so far (Linux /proc). */
-  cpuMs(): number;
-  stop(): Promise<void>;
-}
-
 /** serveWitness runs `vigil witness init` and `vigil witness serve` following `logs` in a temp folder. */
 async function serveWitness(logs: readonly TestLog[], env: NodeJS.ProcessEnv): Promise<Served> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-witness-'));
-  await run(['witness', 'init', '--name', 'bench.example/witness', '--data', join(dir, 'data')], env);
+  await runVigil(['witness', 'init', '--name', 'bench.example/witness', '--data', join(dir, 'data')], env);
   const configFile = join(dir, 'witness.json');
   const config = { listen: '127.0.0.1:0', dataDir: 'data', maxInFlight: 4096, logs: logs.map((l) => ({ origin: l.origin, vkeys: [l.vkey] })) };
   writeFileSync(configFile, JSON.stringify(config));
   const prof = process.env.VIGIL_WITNESS_CPU_PROF;
+  // stop() is a SIGTERM: a clean exit writes the CPU profile.
   const nodeArgs = prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [];
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'bin/vigil.ts', 'witness', 'serve', '--config', configFile], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, VIGIL_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`witness serve exited ${code}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const m = /^listening on (\S+)$/.exec(line);
-      if (m) resolve(m[1]!);
-    });
-  });
-  return {
-    url,
-    cpuMs: () => processCpuMs(child.pid!),
-    stop: async () => {
-      await stopChild(child); // SIGTERM: a clean exit writes the CPU profile
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-function processCpuMs(pid: number): number {
-  // Fields 14 and 15 of /proc/<pid>/stat are utime and stime in clock ticks (100 Hz on Linux).
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
-
-function run(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, ['--import', 'tsx', 'bin/vigil.ts', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: 'ignore' });
-    c.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`vigil ${args.join(' ')} exited ${code}`))));
-  });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
-
-/** post sends one add-checkpoint over a keep-alive agent and resolves with the status. */
-function post(agent: http.Agent, url: URL, body: Buffer): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-length': body.length } }, (res) => {
-      res.resume();
-      res.once('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.once('error', reject);
-    req.end(body);
-  });
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  return serveVigil(['witness', 'serve', '--config', configFile], env, { nodeArgs, cleanup });
 }
 
 interface LoadResult {
@@ -134,7 +77,7 @@ async function load(name: string, w: Served, perConnection: readonly Buffer[][],
           if (due > t) await new Promise((r) => setTimeout(r, due - t));
           t = due;
         }
-        const status = await post(agent, url, body);
+        const status = await postBody(agent, url, body);
         latencies.push(performance.now() - t);
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
       }
@@ -145,10 +88,8 @@ async function load(name: string, w: Served, perConnection: readonly Buffer[][],
   const serverCpuUsPerRequest = ((w.cpuMs() - serverCpu0) * 1000) / latencies.length;
   const clientCpuUsPerRequest = (clientCpu.user + clientCpu.system) / latencies.length;
   agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
   const result = { name, opsPerSec: (latencies.length * 1000) / elapsed, iterations: latencies.length };
-  return { result, p50Ms: q(0.5), p99Ms: q(0.99), statuses, serverCpuUsPerRequest, clientCpuUsPerRequest };
+  return { result, ...latencyQuantiles(latencies), statuses, serverCpuUsPerRequest, clientCpuUsPerRequest };
 }
 
 /** ladder is `old i → i+1` for i in [from, from + steps) as request bodies. */

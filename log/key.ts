@@ -2,8 +2,9 @@
 // format (`PRIVATE+KEY+<origin>+<hex8>+<base64>`, as `vigil key generate` writes it). Its name is
 // the log's origin. It signs checkpoints and v1 SETs. The key is a secret: never logged, printed or
 // quoted in an error.
-import { mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { makePrivateDir, readSecretFile, writeNewFile, type FileFailure } from '../platform/key-file.ts';
 import type { Ed25519Signer } from '../tlog/note-ed25519.ts';
 import { NOTE_KEY_TYPE_ED25519 } from '../tlog/note-key-id.ts';
 import { formatVerifierKey, generateSignerKey, parseSigner } from '../tlog/note-key.ts';
@@ -39,14 +40,9 @@ export function initLogKey(keyFile: string, origin: string): LogKey {
   } catch (err) {
     throw new LogError('invalid_config', `couldn't make a checkpoint key for origin ${JSON.stringify(origin)}: ${errorMessage(err)}`, { cause: err });
   }
-  try {
-    mkdirSync(dirname(keyFile), { recursive: true, mode: 0o700 });
-    // 'wx' fails if the file exists: initX refuses to overwrite (STYLE, Names).
-    writeFileSync(keyFile, `${key.skey}\n`, { mode: 0o600, flag: 'wx' });
-  } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code === 'EEXIST' ? 'the file already exists' : errorMessage(err);
-    throw new LogError('invalid_config', `couldn't create the checkpoint key ${keyFile}: ${why}`, { cause: err });
-  }
+  const fail: FileFailure = (why, cause) => new LogError('invalid_config', `couldn't create the checkpoint key ${keyFile}: ${why}`, { cause });
+  makePrivateDir(dirname(keyFile), fail);
+  writeNewFile(keyFile, `${key.skey}\n`, fail);
   return { signer: key.signer, vkey: key.vkey, groupOrOtherReadable: false };
 }
 
@@ -60,14 +56,8 @@ export function removeLogKey(keyFile: string): void {
  * content, when it is missing or does not parse.
  */
 export function loadLogKey(keyFile: string): LogKey {
-  let text: string;
-  let mode: number;
-  try {
-    text = readFileSync(keyFile, 'utf8');
-    mode = statSync(keyFile).mode;
-  } catch (err) {
-    throw new LogError('invalid_config', `couldn't read the checkpoint key ${keyFile}: ${errorMessage(err)} (run "vigil log init" first)`, { cause: err });
-  }
+  const { text, readableByOthers } = readSecretFile(keyFile, (why, cause) =>
+    new LogError('invalid_config', `couldn't read the checkpoint key ${keyFile}: ${why} (run "vigil log init" first)`, { cause }));
   let signer: Ed25519Signer;
   try {
     signer = parseSigner(text.trim());
@@ -75,5 +65,5 @@ export function loadLogKey(keyFile: string): LogKey {
     // The tlog parser never quotes a secret key; its message names only the defect.
     throw new LogError('invalid_config', `couldn't parse the checkpoint key ${keyFile}: ${errorMessage(err)}`, { cause: err });
   }
-  return { signer, vkey: formatLogVkey(signer), groupOrOtherReadable: (mode & 0o077) !== 0 };
+  return { signer, vkey: formatLogVkey(signer), groupOrOtherReadable: readableByOthers };
 }

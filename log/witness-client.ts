@@ -5,6 +5,7 @@
 // attacker-controlled: a witness can lie, stall or babble, and costs us at most one failed
 // submission. The publisher (publisher.ts) runs one submission per witness at a time.
 import type { Clock } from '../platform/clock.ts';
+import { readBodyBounded } from '../platform/http-body.ts';
 import type { Logger } from '../platform/logger.ts';
 import { verifyCosignature } from '../tlog/cosignature.ts';
 import type { Hash } from '../tlog/merkle.ts';
@@ -245,7 +246,7 @@ export class WitnessClient {
         signal: AbortSignal.any([signal, timeout]),
       });
       this.#deps.metrics.requests.inc({ witness: name, status: String(res.status) });
-      const answerBody = await readBounded(res, this.#config.maxResponseBytes);
+      const answerBody = await readBodyBounded(res, this.#config.maxResponseBytes);
       if (answerBody === undefined) return { result: 'bad_response', message: `answer ${res.status} is over ${this.#config.maxResponseBytes} bytes` };
       return { status: res.status, contentType: res.headers.get('content-type'), body: answerBody, retryAfter: res.headers.get('retry-after') };
     } catch (err) {
@@ -258,25 +259,6 @@ export class WitnessClient {
       return { result: 'unreachable', message: `couldn't reach ${this.endpoint.url}: ${errorMessage(err)}${causeMessage(err)}` };
     }
   }
-}
-
-// readBounded reads a response body, or returns undefined (and stops reading) past maxBytes.
-async function readBounded(res: Response, maxBytes: number): Promise<Uint8Array | undefined> {
-  if (Number(res.headers.get('content-length') ?? '0') > maxBytes) {
-    await res.body?.cancel().catch(() => {});
-    return undefined;
-  }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of res.body ?? []) {
-    total += chunk.byteLength;
-    if (total > maxBytes) {
-      await res.body?.cancel().catch(() => {});
-      return undefined;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
 
 const IMF_FIXDATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT$/;

@@ -1,6 +1,7 @@
 // `vigil monitor ...`: tail, work, run (both, embedded when there is no Redis) and backfill.
 // Argument parsing only; main.ts and backfill.ts do the work.
 import type { Command } from 'commander';
+import { closeOnSignal, commandFailure, type CommandFailure } from '../platform/cli.ts';
 import { openQueue } from '../platform/queue.ts';
 import { backfillProgress, indexAtTime, startBackfill } from './backfill.ts';
 import { loadConfig } from './config.ts';
@@ -9,10 +10,7 @@ import { MONITOR_QUEUE_NAME, openMonitorDb, runMonitor, type MonitorRoles } from
 import { migrateMonitor } from './schema.ts';
 import type { RangeJob } from './state.ts';
 
-function fail(err: unknown): never {
-  process.stderr.write(`vigil monitor: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(isMonitorError(err, 'invalid_config') ? 2 : 1);
-}
+const fail: CommandFailure = commandFailure('monitor', (err) => isMonitorError(err, 'invalid_config'));
 
 interface RunOpts {
   config?: string;
@@ -35,11 +33,7 @@ async function run(roles: MonitorRoles, opts: RunOpts): Promise<void> {
       ...(concurrency !== undefined ? { concurrency } : {}),
     });
     process.stdout.write(`monitor running (${[roles.tail && 'tail', roles.work && 'work'].filter(Boolean).join(' + ')})${running.url ? `, metrics at ${running.url}/metrics, search at ${running.url}/api/v1/search` : ''}\n`);
-    const shutdown = () => {
-      running.close().then(() => process.exit(0), (err: unknown) => fail(err));
-    };
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
+    closeOnSignal(running, fail);
   } catch (err) {
     fail(err);
   }

@@ -99,7 +99,8 @@ export async function insertFindings(tx: Queryable, findings: readonly Finding[]
   return inserted;
 }
 
-interface FindingRow {
+/** FindingRow is a monitor_findings row as the database returns it (details: JSONB, or its text). */
+export interface FindingRow {
   seq: bigint;
   key: string;
   kind: FindingKind;
@@ -112,14 +113,9 @@ interface FindingRow {
   observed_at: Date;
 }
 
-/** readFindingsAfter returns up to `limit` findings with seq > `after`, in seq order. */
-export async function readFindingsAfter(db: Queryable, after: bigint, limit: number): Promise<StoredFinding[]> {
-  const rows = await db.query<FindingRow>(
-    `SELECT seq, key, kind, log_origin, entry_index, rule_id, subscriber_id, summary, details, observed_at
-     FROM monitor_findings WHERE seq > $1 ORDER BY seq LIMIT $2`,
-    [after, limit],
-  );
-  return rows.map((r) => ({
+/** findingFromRow maps a monitor_findings row (any query that selects its columns) to a StoredFinding. */
+export function findingFromRow(r: FindingRow): StoredFinding {
+  return {
     seq: r.seq,
     key: r.key,
     kind: r.kind,
@@ -130,5 +126,15 @@ export async function readFindingsAfter(db: Queryable, after: bigint, limit: num
     summary: r.summary,
     details: typeof r.details === 'string' ? (JSON.parse(r.details) as Record<string, unknown>) : r.details,
     observedAt: r.observed_at,
-  }));
+  };
+}
+
+/** readFindingsAfter returns up to `limit` findings with seq > `after`, in seq order. */
+export async function readFindingsAfter(db: Queryable, after: bigint, limit: number): Promise<StoredFinding[]> {
+  const rows = await db.query<FindingRow>(
+    `SELECT seq, key, kind, log_origin, entry_index, rule_id, subscriber_id, summary, details, observed_at
+     FROM monitor_findings WHERE seq > $1 ORDER BY seq LIMIT $2`,
+    [after, limit],
+  );
+  return rows.map(findingFromRow);
 }

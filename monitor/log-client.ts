@@ -1,6 +1,7 @@
 // Reading a followed log over HTTP (C2SP tlog-tiles) and its witnesses' latest cosigned
 // checkpoints (C2SP tlog-witness monitoring path). Everything fetched is attacker-controlled and
 // bounded in size and time; the callers verify it (signatures, TileHashReader, bundle checks).
+import { readBodyBounded } from '../platform/http-body.ts';
 import { encodeEntryBundle, MAX_ENTRY_SIZE, parseEntryBundle } from '../tlog/entry-bundle.ts';
 import { HASH_SIZE } from '../tlog/merkle.ts';
 import { TILE_WIDTH, formatEntriesPath, formatTilePath, type BundleId } from '../tlog/tile.ts';
@@ -103,21 +104,12 @@ export async function fetchBounded(url: string, maxBytes: number, timeoutMs: num
     await res.body?.cancel().catch(() => {});
     throw new FetchFailed(`couldn't fetch ${url}: HTTP ${res.status}`, res.status);
   }
-  if (Number(res.headers.get('content-length') ?? '0') > maxBytes) {
-    await res.body?.cancel().catch(() => {});
-    throw new FetchFailed(`couldn't fetch ${url}: body over ${maxBytes} bytes`);
-  }
+  let body: Uint8Array | undefined;
   try {
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    for await (const chunk of res.body ?? []) {
-      total += chunk.byteLength;
-      if (total > maxBytes) throw new Error(`body over ${maxBytes} bytes`);
-      chunks.push(chunk);
-    }
-    return Buffer.concat(chunks);
+    body = await readBodyBounded(res, maxBytes);
   } catch (err) {
-    await res.body?.cancel().catch(() => {});
     throw new FetchFailed(`couldn't fetch ${url}: ${(err as Error).message}`, undefined, err);
   }
+  if (body === undefined) throw new FetchFailed(`couldn't fetch ${url}: body over ${maxBytes} bytes`);
+  return body;
 }

@@ -4,8 +4,6 @@
 // as a real log's storage would. Tests tamper with it (replace a file, fork the history, serve a
 // witness another view) to produce each kind of misbehaviour. Also: signed hashedrekord leaves.
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { parseCreateEntryRequest } from '../log/kinds/entry.ts';
 import { encodeBase64 } from '../tlog/base64.ts';
 import { formatCheckpoint } from '../tlog/checkpoint.ts';
@@ -20,6 +18,7 @@ import { TILE_WIDTH, formatEntriesPath, formatTilePath } from '../tlog/tile.ts';
 import { EMPTY_TILE_EDGE, appendLeafHashes, rootFromTileEdge, type TileEdge } from '../tlog/tile-writer.ts';
 import { witnessCheckpointPath } from '../tlog/witness-request.ts';
 import { hashedRekordV2Request, newTestKey, type TestKey } from './log-requests.ts';
+import { serveStaticFiles } from './tile-log-server.ts';
 
 /** TestWitness is a cosigner with its policy line. */
 export interface TestWitness {
@@ -103,21 +102,12 @@ export interface FileServer {
 /** serveFiles starts a server on 127.0.0.1 serving `files` (404 for anything else). */
 export async function serveFiles(files: Map<string, Uint8Array>, prefix = 'log'): Promise<FileServer> {
   const state = { files, override: new Map<string, Uint8Array | number>(), bundleDelayMs: 0 };
-  const server: Server = createServer(async (req, res) => {
-    const url = req.url ?? '';
-    const path = url.startsWith(`/${prefix}/`) ? url.slice(prefix.length + 2) : '';
+  const delay = async (path: string) => {
     if (state.bundleDelayMs > 0 && path.startsWith('tile/entries/')) await new Promise((r) => setTimeout(r, state.bundleDelayMs));
-    const data = state.override.get(path) ?? state.files.get(path);
-    if (typeof data === 'number' || data === undefined) {
-      res.writeHead(typeof data === 'number' ? data : 404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': data.length }).end(data);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  };
+  const server = await serveStaticFiles({ files: () => state.files, override: state.override, onRequest: delay }, prefix);
   return {
-    url: `http://127.0.0.1:${port}/${prefix}`,
+    url: server.url,
     get files() {
       return state.files;
     },
@@ -131,11 +121,7 @@ export async function serveFiles(files: Map<string, Uint8Array>, prefix = 'log')
     set bundleDelayMs(ms: number) {
       state.bundleDelayMs = ms;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: server.close,
   };
 }
 

@@ -81,14 +81,26 @@ export interface TileLogServer {
   close(): Promise<void>;
 }
 
-/** serveTileLog starts an HTTP server on 127.0.0.1 serving `log` at `/<prefix>/`. */
-export async function serveTileLog(log: TileLog, prefix = 'log'): Promise<TileLogServer> {
-  const state = { log, override: new Map<string, Uint8Array | number>(), fetched: [] as string[] };
-  const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '').startsWith(`/${prefix}/`) ? (req.url ?? '').slice(prefix.length + 2) : '';
-    state.fetched.push(path);
-    const o = state.override.get(path);
-    const data = o ?? state.log.files.get(path);
+/** StaticFiles is what serveStaticFiles answers from; it is read again at every request. */
+export interface StaticFiles {
+  /** files maps a path under the prefix to its bytes. */
+  files(): ReadonlyMap<string, Uint8Array>;
+  /** override maps a path to bytes to serve instead, or to a status to answer. */
+  readonly override: ReadonlyMap<string, Uint8Array | number>;
+  /** onRequest sees every request's path (empty outside the prefix) before it is answered. */
+  onRequest?(path: string): void | Promise<void>;
+}
+
+/**
+ * serveStaticFiles starts an HTTP server on 127.0.0.1 answering `<url>/<path>` from `source` (404
+ * for a path it does not have); close() drops open connections too.
+ */
+export async function serveStaticFiles(source: StaticFiles, prefix = 'log'): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer(async (req, res) => {
+    const url = req.url ?? '';
+    const path = url.startsWith(`/${prefix}/`) ? url.slice(prefix.length + 2) : '';
+    await source.onRequest?.(path);
+    const data = source.override.get(path) ?? source.files().get(path);
     if (typeof data === 'number' || data === undefined) {
       res.writeHead(typeof data === 'number' ? data : 404).end();
       return;
@@ -99,6 +111,20 @@ export async function serveTileLog(log: TileLog, prefix = 'log'): Promise<TileLo
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/${prefix}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** serveTileLog starts an HTTP server on 127.0.0.1 serving `log` at `/<prefix>/`. */
+export async function serveTileLog(log: TileLog, prefix = 'log'): Promise<TileLogServer> {
+  const state = { log, override: new Map<string, Uint8Array | number>(), fetched: [] as string[] };
+  const server = await serveStaticFiles({ files: () => state.log.files, override: state.override, onRequest: (path) => void state.fetched.push(path) }, prefix);
+  return {
+    url: server.url,
     get log() {
       return state.log;
     },
@@ -107,10 +133,6 @@ export async function serveTileLog(log: TileLog, prefix = 'log'): Promise<TileLo
     },
     override: state.override,
     fetched: state.fetched,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: server.close,
   };
 }

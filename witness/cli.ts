@@ -1,13 +1,11 @@
 // `vigil witness ...`: the witness operator's two commands. Argument parsing only; main.ts runs them.
 import type { Command } from 'commander';
+import { closeOnSignal, commandFailure, type CommandFailure } from '../platform/cli.ts';
 import { DEFAULT_DATA_DIR } from './config.ts';
 import { isWitnessError } from './errors.ts';
 import { runWitnessInit, runWitnessServe } from './main.ts';
 
-function fail(err: unknown): never {
-  process.stderr.write(`vigil witness: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(isWitnessError(err, 'invalid_config') ? 2 : 1);
-}
+const fail: CommandFailure = commandFailure('witness', (err) => isWitnessError(err, 'invalid_config'));
 
 /**
  * registerWitnessCommands adds `vigil witness init --name NAME [--data DIR]` (creates the key,
@@ -45,11 +43,7 @@ export function registerWitnessCommands(program: Command): void {
           ...(opts.data !== undefined ? { dataDir: opts.data } : {}),
           ...(opts.listen !== undefined ? { listen: opts.listen } : {}),
         });
-        const shutdown = () => {
-          running.close().then(() => process.exit(0), (err: unknown) => fail(err));
-        };
-        process.once('SIGINT', shutdown);
-        process.once('SIGTERM', shutdown);
+        closeOnSignal(running, fail);
       } catch (err) {
         fail(err);
       }

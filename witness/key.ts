@@ -2,8 +2,8 @@
 // format (`PRIVATE+KEY+<name>+<hex8>+<base64>`, the format of `vigil key generate` and of
 // golang.org/x/mod/sumdb/note), used for cosignature/v1 (c2sp.org/tlog-cosignature). The key is a
 // secret: it is never logged, printed or quoted in an error.
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makePrivateDir, readSecretFile, writeNewFile, type FileFailure } from '../platform/key-file.ts';
 import { newCosignatureSigner, type CosignatureSigner } from '../tlog/cosignature.ts';
 import { NOTE_KEY_TYPE_COSIGNATURE_V1 } from '../tlog/note-key-id.ts';
 import { formatVerifierKey, generateSignerKey, parseSignerKey } from '../tlog/note-key.ts';
@@ -43,15 +43,9 @@ export function initWitnessKey(dataDir: string, name: string): { keyFile: string
     throw new WitnessError('invalid_config', `couldn't create a witness key named ${JSON.stringify(name)}: ${messageOf(err)}`, { cause: err });
   }
   const keyFile = join(dataDir, WITNESS_KEY_FILE);
-  try {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    // 'wx' fails if the file exists: initX refuses to overwrite (STYLE, Names).
-    writeFileSync(keyFile, `${key.skey}\n`, { mode: 0o600, flag: 'wx' });
-  } catch (err) {
-    const exists = (err as NodeJS.ErrnoException).code === 'EEXIST';
-    const why = exists ? 'the file already exists' : messageOf(err);
-    throw new WitnessError('invalid_config', `couldn't create the witness key ${keyFile}: ${why}`, { cause: err });
-  }
+  const fail: FileFailure = (why, cause) => new WitnessError('invalid_config', `couldn't create the witness key ${keyFile}: ${why}`, { cause });
+  makePrivateDir(dataDir, fail);
+  writeNewFile(keyFile, `${key.skey}\n`, fail);
   const seed = parseSignerKey(key.skey).seed;
   return { keyFile, vkey: formatWitnessVkey(newCosignatureSigner(name, seed)) };
 }
@@ -62,14 +56,8 @@ export function initWitnessKey(dataDir: string, name: string): { keyFile: string
  * parse.
  */
 export function loadWitnessKey(keyFile: string): WitnessKey {
-  let text: string;
-  let mode: number;
-  try {
-    text = readFileSync(keyFile, 'utf8');
-    mode = statSync(keyFile).mode;
-  } catch (err) {
-    throw new WitnessError('invalid_config', `couldn't read the witness key ${keyFile}: ${messageOf(err)} (run "vigil witness init" first)`, { cause: err });
-  }
+  const { text, readableByOthers } = readSecretFile(keyFile, (why, cause) =>
+    new WitnessError('invalid_config', `couldn't read the witness key ${keyFile}: ${why} (run "vigil witness init" first)`, { cause }));
   let signer: CosignatureSigner;
   try {
     const key = parseSignerKey(text.trim());
@@ -78,7 +66,7 @@ export function loadWitnessKey(keyFile: string): WitnessKey {
     // The tlog parser never quotes a secret key; its message names only the defect.
     throw new WitnessError('invalid_config', `couldn't parse the witness key ${keyFile}: ${messageOf(err)}`, { cause: err });
   }
-  return { name: signer.name, signer, vkey: formatWitnessVkey(signer), groupOrOtherReadable: (mode & 0o077) !== 0 };
+  return { name: signer.name, signer, vkey: formatWitnessVkey(signer), groupOrOtherReadable: readableByOthers };
 }
 
 function messageOf(err: unknown): string {

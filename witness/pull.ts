@@ -7,6 +7,7 @@
 // log's keys before its tiles are read, and every tile is authenticated against that checkpoint's
 // root (TileHashReader). A proof built from the new tree that does not lead back to the root the
 // witness cosigned before is refused by the core (422): a fork, logged as evidence.
+import { readBodyBounded } from '../platform/http-body.ts';
 import type { Logger } from '../platform/logger.ts';
 import { openCheckpoint, type Checkpoint } from '../tlog/checkpoint.ts';
 import { equalBytes, type Hash } from '../tlog/merkle.ts';
@@ -164,22 +165,9 @@ export async function fetchBounded(url: string, maxBytes: number, timeoutMs: num
     await res.body?.cancel().catch(() => {});
     throw new HttpStatusError(url, res.status);
   }
-  const declared = Number(res.headers.get('content-length') ?? '0');
-  if (declared > maxBytes) {
-    await res.body?.cancel().catch(() => {});
-    throw new Error(`GET ${url}: body of ${declared} bytes is over the ${maxBytes}-byte limit`);
-  }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of res.body ?? []) {
-    total += chunk.byteLength;
-    if (total > maxBytes) {
-      await res.body?.cancel().catch(() => {});
-      throw new Error(`GET ${url}: body is over the ${maxBytes}-byte limit`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+  const body = await readBodyBounded(res, maxBytes);
+  if (body === undefined) throw new Error(`GET ${url}: body is over the ${maxBytes}-byte limit`);
+  return body;
 }
 
 /** Pulling is a running set of pollers. */

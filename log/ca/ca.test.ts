@@ -23,7 +23,8 @@ import { OID_CT_PRECERT_POISON, OID_CT_SCT_LIST } from './certificate.ts';
 import { createDevOidcRouter, loadDevOidcKey } from './dev-oidc.ts';
 import { isCaError } from './errors.ts';
 import { CA_CHAIN_FILE, CA_INTERMEDIATE_KEY_FILE, CA_ROOT_KEY_FILE, CT_KEY_FILE, initCa, loadCa } from './keys.ts';
-import { isValidSct } from './sct.ts';
+import { isBundleError } from '../bundle/errors.ts';
+import { verifyEmbeddedScts } from '../bundle/sct.ts';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -40,6 +41,16 @@ function codeOf(fn: () => unknown): string {
     fn();
   } catch (err) {
     if (isCaError(err)) return err.code;
+    throw err;
+  }
+  return 'no error';
+}
+
+function bundleCodeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    if (isBundleError(err)) return err.code;
     throw err;
   }
   return 'no error';
@@ -157,11 +168,13 @@ describe('POST /api/v2/signingCert issues Fulcio-profile certificates, logged fi
     const sct = list.subarray(4);
     expect(Buffer.from(list).readUInt16BE(2)).toBe(sct.length);
     expect(Buffer.from(sct).readBigUInt64BE(33)).toBe(BigInt(body.spec.timestamp));
-    const ctKey = createPublicKey({ key: Buffer.from(server.ca.ctPublicKey), format: 'der', type: 'spki' });
-    expect(isValidSct(ctKey, sct, server.ca.intermediateSpki, tbs)).toBe(true);
-    const flipped = Uint8Array.from(tbs);
-    flipped[flipped.length - 1]! ^= 1;
-    expect(isValidSct(ctKey, sct, server.ca.intermediateSpki, flipped)).toBe(false);
+    // The verifier's check (log/bundle/sct.ts) accepts the SCT for this issuer and CT key only.
+    const ctlog = { logId: server.ca.ctLogId, key: createPublicKey({ key: Buffer.from(server.ca.ctPublicKey), format: 'der', type: 'spki' }), validFor: { start: server.ca.validFrom } };
+    expect(verifyEmbeddedScts(leafDer, server.ca.intermediateSpki, [ctlog]).map((s) => s.timestampMs)).toEqual([BigInt(body.spec.timestamp)]);
+    const rootSpki = new Uint8Array(new x509.X509Certificate(server.ca.chain[1]).publicKey.rawData);
+    expect(bundleCodeOf(() => verifyEmbeddedScts(leafDer, rootSpki, [ctlog]))).toBe('invalid_sct');
+    const otherKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
+    expect(bundleCodeOf(() => verifyEmbeddedScts(leafDer, server.ca.intermediateSpki, [{ ...ctlog, key: otherKey }]))).toBe('invalid_sct');
   });
 
   it('a GitHub workflow certificate: URI SAN and the CI claims in 57264.1.x', async () => {

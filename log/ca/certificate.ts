@@ -18,7 +18,7 @@ import * as asn from '@peculiar/asn1-x509';
 import { OID_EKU_CODE_SIGNING, OID_FULCIO_ISSUER_V1, OID_FULCIO_ISSUER_V2 } from '../kinds/certificate.ts';
 import { x509 } from '../kinds/peculiar-x509.ts';
 import type { Ca } from './keys.ts';
-import { randomSerial } from './keys.ts';
+import { randomSerial } from '../kinds/x509-issue.ts';
 
 /** CERTIFICATE_LIFETIME_MS is a leaf's lifetime: 10 minutes, as Fulcio. */
 export const CERTIFICATE_LIFETIME_MS = 10 * 60 * 1000;

@@ -11,12 +11,14 @@
 // keyCertSign|cRLSign, EKU codeSigning, about 3 years; both carry an SKI and the intermediate an AKI
 // (a leaf's AKI must find a matching SKI, research notes 5.7). Keys are secrets: never logged,
 // printed or quoted in an error.
-import { createPrivateKey, createPublicKey, randomBytes, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, createPublicKey, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { isFileExistsError, makePrivateDir, readSecretFile, readTextFile, writeNewFile } from '../../platform/key-file.ts';
 import { sha256 } from '../../tlog/sha256.ts';
 import { errorMessage } from '../errors.ts';
 import { formatPem, parsePem } from '../kinds/pem.ts';
+import { exportPkcs8Pem, generateEcKeyPair, P256, P384, randomSerial, SIGN_P384, X509_CRYPTO } from '../kinds/x509-issue.ts';
 import { x509 } from '../kinds/peculiar-x509.ts';
 import { OID_EKU_CODE_SIGNING } from '../kinds/certificate.ts';
 import { CaError } from './errors.ts';
@@ -67,27 +69,8 @@ export interface Ca {
   readonly keysReadableByOthers: boolean;
 }
 
-const P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-const P384 = { name: 'ECDSA', namedCurve: 'P-384' } as const;
-const SIGN_P384 = { name: 'ECDSA', hash: 'SHA-384' } as const;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
-const crypto = webcrypto as unknown as Parameters<typeof x509.X509CertificateGenerator.create>[1];
 const CA_KEY_USAGES = x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign;
-
-/** randomSerial returns a random positive 160-bit serial as hex (Fulcio: 20 random bytes, top bit clear). */
-export function randomSerial(): string {
-  const b = randomBytes(20);
-  b[0] = (b[0]! & 0x7f) | 0x01;
-  return b.toString('hex');
-}
-
-async function generate(alg: typeof P256 | typeof P384): Promise<CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
-}
-
-async function exportPkcs8(key: webcrypto.CryptoKey): Promise<string> {
-  return formatPem('PRIVATE KEY', new Uint8Array(await webcrypto.subtle.exportKey('pkcs8', key)));
-}
 
 function nameOf(organization: string, commonName: string): string {
   const clean = (s: string) => s.replace(/[,=+"\\<>;#]/g, ' ');
@@ -102,9 +85,9 @@ async function issueChain(root: CryptoKeyPair, intermediate: CryptoKeyPair, opts
     extensions: [
       new x509.BasicConstraintsExtension(true, undefined, true),
       new x509.KeyUsagesExtension(CA_KEY_USAGES, true),
-      await x509.SubjectKeyIdentifierExtension.create(root.publicKey, false, crypto),
+      await x509.SubjectKeyIdentifierExtension.create(root.publicKey, false, X509_CRYPTO),
     ],
-  }, crypto);
+  }, X509_CRYPTO);
   const intermediateCert = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerial(), subject: nameOf(opts.organization, opts.commonName), issuer: rootCert.subject,
     publicKey: intermediate.publicKey, signingKey: root.privateKey, signingAlgorithm: SIGN_P384,
@@ -113,21 +96,15 @@ async function issueChain(root: CryptoKeyPair, intermediate: CryptoKeyPair, opts
       new x509.BasicConstraintsExtension(true, 0, true),
       new x509.KeyUsagesExtension(CA_KEY_USAGES, true),
       new x509.ExtendedKeyUsageExtension([OID_EKU_CODE_SIGNING], false),
-      await x509.SubjectKeyIdentifierExtension.create(intermediate.publicKey, false, crypto),
-      await x509.AuthorityKeyIdentifierExtension.create(root.publicKey, false, crypto),
+      await x509.SubjectKeyIdentifierExtension.create(intermediate.publicKey, false, X509_CRYPTO),
+      await x509.AuthorityKeyIdentifierExtension.create(root.publicKey, false, X509_CRYPTO),
     ],
-  }, crypto);
+  }, X509_CRYPTO);
   return [new Uint8Array(intermediateCert.rawData), new Uint8Array(rootCert.rawData)] as const;
 }
 
 function writeNew(file: string, text: string, mode: number): void {
-  try {
-    // 'wx' fails if the file exists: initX refuses to overwrite (STYLE, Names).
-    writeFileSync(file, text, { mode, flag: 'wx' });
-  } catch (err) {
-    const exists = (err as NodeJS.ErrnoException).code === 'EEXIST';
-    throw new CaError(exists ? 'ca_exists' : 'invalid_config', `couldn't create ${file}: ${exists ? 'the file already exists' : errorMessage(err)}`, { cause: err });
-  }
+  writeNewFile(file, text, (why, cause) => new CaError(isFileExistsError(cause) ? 'ca_exists' : 'invalid_config', `couldn't create ${file}: ${why}`, { cause }), mode);
 }
 
 /**
@@ -147,31 +124,23 @@ export async function initCa(dir: string, opts: InitCaOptions = {}): Promise<Ca>
     rootValidityDays: opts.rootValidityDays ?? DEFAULT_ROOT_VALIDITY_DAYS,
     intermediateValidityDays: opts.intermediateValidityDays ?? DEFAULT_INTERMEDIATE_VALIDITY_DAYS,
   };
-  const [root, intermediate, ct] = await Promise.all([generate(P384), generate(P256), generate(P256)]);
+  const [root, intermediate, ct] = await Promise.all([generateEcKeyPair(P384), generateEcKeyPair(P256), generateEcKeyPair(P256)]);
   const chain = await issueChain(root, intermediate, full);
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-  } catch (err) {
-    throw new CaError('invalid_config', `couldn't create the CA folder ${dir}: ${errorMessage(err)}`, { cause: err });
-  }
+  makePrivateDir(dir, (why, cause) => new CaError('invalid_config', `couldn't create the CA folder ${dir}: ${why}`, { cause }));
   // The chain is written last: loadCa fails on a folder whose init crashed half-way.
-  writeNew(files[0]!, await exportPkcs8(root.privateKey), 0o600);
-  writeNew(files[1]!, await exportPkcs8(intermediate.privateKey), 0o600);
-  writeNew(files[2]!, await exportPkcs8(ct.privateKey), 0o600);
+  writeNew(files[0]!, await exportPkcs8Pem(root.privateKey), 0o600);
+  writeNew(files[1]!, await exportPkcs8Pem(intermediate.privateKey), 0o600);
+  writeNew(files[2]!, await exportPkcs8Pem(ct.privateKey), 0o600);
   writeNew(files[3]!, chain.map((der) => formatPem('CERTIFICATE', der)).join(''), 0o644);
   return loadCa(dir);
 }
 
-function readText(file: string, what: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new CaError('invalid_config', `couldn't read the CA ${what} ${file}: ${errorMessage(err)} (run the CA init first)`, { cause: err });
-  }
+function cannotRead(file: string, what: string) {
+  return (why: string, cause: unknown) => new CaError('invalid_config', `couldn't read the CA ${what} ${file}: ${why} (run the CA init first)`, { cause });
 }
 
 function readKey(file: string, what: string): { key: KeyObject; shared: boolean } {
-  const text = readText(file, what);
+  const { text, readableByOthers } = readSecretFile(file, cannotRead(file, what));
   let key: KeyObject;
   try {
     key = createPrivateKey(text);
@@ -180,7 +149,7 @@ function readKey(file: string, what: string): { key: KeyObject; shared: boolean 
     throw new CaError('invalid_config', `couldn't parse the CA ${what} ${file}`, { cause: err });
   }
   if (key.asymmetricKeyType !== 'ec') throw new CaError('invalid_config', `the CA ${what} ${file} is not an ECDSA key`);
-  return { key, shared: (statSync(file).mode & 0o077) !== 0 };
+  return { key, shared: readableByOthers };
 }
 
 function spkiOf(key: KeyObject): Uint8Array {
@@ -190,7 +159,7 @@ function spkiOf(key: KeyObject): Uint8Array {
 function loadChain(file: string): [X509Certificate, X509Certificate] {
   let certs: X509Certificate[];
   try {
-    certs = parsePem(readText(file, 'chain'), file, 'invalid_config').map((b) => new X509Certificate(b.der));
+    certs = parsePem(readTextFile(file, cannotRead(file, 'chain')), file, 'invalid_config').map((b) => new X509Certificate(b.der));
   } catch (err) {
     if (err instanceof CaError) throw err;
     throw new CaError('invalid_config', `couldn't parse the CA chain ${file}: ${errorMessage(err)}`, { cause: err });

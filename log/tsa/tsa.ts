@@ -7,12 +7,14 @@
 //   tsa-chain.pem     the leaf, then the root (public; served at /api/v1/timestamp/certchain)
 //
 // Keys are secrets: never logged, printed or quoted in an error.
-import { createPrivateKey, createPublicKey, randomBytes, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, createPublicKey, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { isFileExistsError, makePrivateDir, readTextFile, writeNewFile } from '../../platform/key-file.ts';
 import { encodeBase64 } from '../../tlog/base64.ts';
 import { formatPem, parsePem } from '../kinds/pem.ts';
 import { x509 } from '../kinds/peculiar-x509.ts';
+import { exportPkcs8Pem, generateEcKeyPair, P256, P384, randomSerial, SIGN_P384, X509_CRYPTO } from '../kinds/x509-issue.ts';
 import { errorMessage } from '../errors.ts';
 import { TsaError } from './errors.ts';
 
@@ -54,60 +56,35 @@ export interface InitTsaOptions {
   readonly validityDays?: number;
 }
 
-const P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-const P384 = { name: 'ECDSA', namedCurve: 'P-384' } as const;
-const SIGN_P384 = { name: 'ECDSA', hash: 'SHA-384' } as const;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
-const crypto = webcrypto as unknown as Parameters<typeof x509.X509CertificateGenerator.create>[1];
-
-function serial(): string {
-  // A positive 159-bit serial: the first byte's top bit is clear.
-  const b = randomBytes(20);
-  b[0] = (b[0]! & 0x7f) | 0x01;
-  return b.toString('hex');
-}
-
-async function generate(alg: typeof P256 | typeof P384): Promise<CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
-}
-
-async function exportPkcs8(key: webcrypto.CryptoKey): Promise<string> {
-  return formatPem('PRIVATE KEY', new Uint8Array(await webcrypto.subtle.exportKey('pkcs8', key)));
-}
 
 const NAME_PART = /^[A-Za-z0-9 ._-]{1,64}$/;
 
 async function issueChain(root: CryptoKeyPair, leaf: CryptoKeyPair, name: { organization: string; commonName: string }, notBefore: Date, notAfter: Date): Promise<[Uint8Array, Uint8Array]> {
   const rootCert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial(), name: `O=${name.organization},CN=${name.commonName} root`, notBefore, notAfter, keys: root, signingAlgorithm: SIGN_P384,
+    serialNumber: randomSerial(), name: `O=${name.organization},CN=${name.commonName} root`, notBefore, notAfter, keys: root, signingAlgorithm: SIGN_P384,
     extensions: [
       new x509.BasicConstraintsExtension(true, 0, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(root.publicKey, false, crypto),
+      await x509.SubjectKeyIdentifierExtension.create(root.publicKey, false, X509_CRYPTO),
     ],
-  }, crypto);
+  }, X509_CRYPTO);
   const leafCert = await x509.X509CertificateGenerator.create({
-    serialNumber: serial(), subject: `O=${name.organization},CN=${name.commonName}`, issuer: rootCert.subject, notBefore, notAfter,
+    serialNumber: randomSerial(), subject: `O=${name.organization},CN=${name.commonName}`, issuer: rootCert.subject, notBefore, notAfter,
     publicKey: leaf.publicKey, signingKey: root.privateKey, signingAlgorithm: SIGN_P384,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([OID_EKU_TIME_STAMPING], true),
-      await x509.SubjectKeyIdentifierExtension.create(leaf.publicKey, false, crypto),
-      await x509.AuthorityKeyIdentifierExtension.create(root.publicKey, false, crypto),
+      await x509.SubjectKeyIdentifierExtension.create(leaf.publicKey, false, X509_CRYPTO),
+      await x509.AuthorityKeyIdentifierExtension.create(root.publicKey, false, X509_CRYPTO),
     ],
-  }, crypto);
+  }, X509_CRYPTO);
   return [new Uint8Array(leafCert.rawData), new Uint8Array(rootCert.rawData)];
 }
 
 function writeNew(file: string, text: string, mode: number): void {
-  try {
-    // 'wx' fails if the file exists: initX refuses to overwrite (STYLE, Names).
-    writeFileSync(file, text, { mode, flag: 'wx' });
-  } catch (err) {
-    const exists = (err as NodeJS.ErrnoException).code === 'EEXIST';
-    throw new TsaError(exists ? 'tsa_exists' : 'invalid_config', `couldn't create ${file}: ${exists ? 'the file already exists' : errorMessage(err)}`, { cause: err });
-  }
+  writeNewFile(file, text, (why, cause) => new TsaError(isFileExistsError(cause) ? 'tsa_exists' : 'invalid_config', `couldn't create ${file}: ${why}`, { cause }), mode);
 }
 
 /**
@@ -126,26 +103,18 @@ export async function initTsa(dir: string, opts: InitTsaOptions = {}): Promise<T
   }
   const notBefore = new Date(Math.floor(((opts.now?.getTime() ?? Date.now()) - 60_000) / 1000) * 1000);
   const notAfter = new Date(notBefore.getTime() + (opts.validityDays ?? DEFAULT_TSA_VALIDITY_DAYS) * 86_400_000);
-  const root = await generate(P384);
-  const leaf = await generate(P256);
+  const root = await generateEcKeyPair(P384);
+  const leaf = await generateEcKeyPair(P256);
   const chain = await issueChain(root, leaf, { organization, commonName }, notBefore, notAfter);
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-  } catch (err) {
-    throw new TsaError('invalid_config', `couldn't create the TSA folder ${dir}: ${errorMessage(err)}`, { cause: err });
-  }
-  writeNew(files[0]!, await exportPkcs8(leaf.privateKey), 0o600);
-  writeNew(files[1]!, await exportPkcs8(root.privateKey), 0o600);
+  makePrivateDir(dir, (why, cause) => new TsaError('invalid_config', `couldn't create the TSA folder ${dir}: ${why}`, { cause }));
+  writeNew(files[0]!, await exportPkcs8Pem(leaf.privateKey), 0o600);
+  writeNew(files[1]!, await exportPkcs8Pem(root.privateKey), 0o600);
   writeNew(files[2]!, chain.map((der) => formatPem('CERTIFICATE', der)).join(''), 0o644);
   return loadTsa(dir);
 }
 
 function readFile(file: string, what: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new TsaError('invalid_config', `couldn't read the TSA ${what} ${file}: ${errorMessage(err)} (run the TSA init first)`, { cause: err });
-  }
+  return readTextFile(file, (why, cause) => new TsaError('invalid_config', `couldn't read the TSA ${what} ${file}: ${why} (run the TSA init first)`, { cause }));
 }
 
 function loadChain(file: string): [X509Certificate, X509Certificate] {

@@ -3,18 +3,16 @@
 // SIGKILLed again and again while findings arrive, restarted on the same database. At the end every
 // finding has exactly one delivery and one mail row; no message reached the SMTP server twice; and a
 // mail that is not 'sent' is 'unknown' only because a kill hit it in flight (at most one per kill).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../platform/db.ts';
 import { findingKey, insertFindings, type Finding } from '../../monitor/findings.ts';
 import { migrateAlertsDb } from '../../alerts/schema.ts';
 import { freshSchemaName } from '../db.ts';
 import { POSTGRES_URL, serviceAvailable } from '../services.ts';
-import { REPO_ROOT } from '../vectors.ts';
+import { killVigilProcesses, startVigil, type VigilProcess } from '../vigil-process.ts';
 import { startTestSmtp } from './alerts-harness.ts';
 
 const hasPostgres = await serviceAvailable('postgres');
@@ -22,28 +20,16 @@ const KILLS = Number(process.env.VIGIL_ALERTS_KILLS ?? 6);
 const PER_ROUND = 8;
 const ORIGIN = 'log.vigil.test/crash';
 const KEY = 'ab'.repeat(32);
-const children = new Set<ChildProcess>();
 const dirs: string[] = [];
 
 afterAll(() => {
-  for (const c of children) c.kill('SIGKILL');
+  killVigilProcesses();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-function work(args: string[], env: NodeJS.ProcessEnv): Promise<{ kill(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/vigil.ts', 'alerts', 'work', ...args], {
-    cwd: REPO_ROOT, env: { ...process.env, VIGIL_LOG_LEVEL: 'error', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`alerts work exited ${code}: ${err}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (line === 'working') resolve({ kill: async () => { child.kill('SIGKILL'); await exited; children.delete(child); } });
-    });
-  });
+/** work starts `vigil alerts work` and resolves once it prints `working`. */
+function work(args: string[], env: NodeJS.ProcessEnv): Promise<VigilProcess> {
+  return startVigil(['alerts', 'work', ...args], { VIGIL_LOG_LEVEL: 'error', ...env }, /^working$/);
 }
 
 async function until(what: string, check: () => Promise<boolean> | boolean, deadlineMs = 60_000): Promise<void> {

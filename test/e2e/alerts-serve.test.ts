@@ -1,26 +1,18 @@
 // `vigil alerts serve` as a newcomer runs it: embedded (PGlite in the data folder, no SMTP relay),
 // so confirmation mail lands as .eml files in <data>/outbox; the pages and /metrics answer; SIGTERM
 // stops it cleanly.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../vectors.ts';
+import { freePort, killVigilProcesses, startVigil } from '../vigil-process.ts';
 import { linkIn, parseMail, postForm, postJson, tokenOf } from './alerts-harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-alerts-serve-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+afterAll(() => {
+  killVigilProcesses();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 async function until(what: string, check: () => boolean): Promise<void> {
   const end = Date.now() + 60_000;
@@ -34,16 +26,10 @@ describe('vigil alerts serve, embedded', () => {
   it('writes confirmation mail to the outbox and confirms by POST', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/vigil.ts', 'alerts', 'serve', '--data', dir, '--listen', `127.0.0.1:${port}`], {
-      cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, VIGIL_LOG_LEVEL: 'error', VIGIL_DATABASE_URL: '', VIGIL_SMTP_URL: '', VIGIL_REDIS_URL: '', VIGIL_ALERTS_PUBLIC_URL: url, VIGIL_ALERTS_FROM: 'Vigil <alerts@vigil.test>' },
+    const serve = await startVigil(['alerts', 'serve', '--data', dir, '--listen', `127.0.0.1:${port}`], {
+      VIGIL_LOG_LEVEL: 'error', VIGIL_DATABASE_URL: '', VIGIL_SMTP_URL: '', VIGIL_REDIS_URL: '', VIGIL_ALERTS_PUBLIC_URL: url, VIGIL_ALERTS_FROM: 'Vigil <alerts@vigil.test>',
     });
-    const exited = new Promise<number | null>((r) => child.once('exit', r));
     try {
-      await new Promise<void>((resolve, reject) => {
-        child.once('exit', (code) => reject(new Error(`alerts serve exited ${code}`)));
-        createInterface({ input: child.stdout! }).on('line', (l) => l.startsWith('listening on ') && resolve());
-      });
       const page = await fetch(`${url}/`);
       expect(await page.text()).toContain('<form method="post" action="/subscribe">');
       const res = await postJson(`${url}/api/v1/subscriptions`, { email: 'newcomer@example.com', rules: [{ target: 'namespace', match: 'glob', pattern: 'pkg:npm/@newcomer/*' }] });
@@ -59,8 +45,8 @@ describe('vigil alerts serve, embedded', () => {
       const metrics = await (await fetch(`${url}/metrics`)).text();
       expect(metrics).toMatch(/vigil_alerts_mails_total\{kind="confirm",result="sent"[^}]*\} 1/);
     } finally {
-      child.kill('SIGTERM');
+      void serve.kill('SIGTERM');
     }
-    expect(await exited).toBe(0);
+    expect(await serve.exited).toBe(0);
   });
 });

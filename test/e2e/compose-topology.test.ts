@@ -6,10 +6,8 @@
 // workers, the alerts server and worker. Entries are written over HTTP; the log must publish a
 // checkpoint the quorum cosigned (checked as a client would), and the monitor tailer's /metrics must
 // show every entry processed. Then every process is stopped with SIGTERM and must exit 0.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -20,13 +18,14 @@ import { dsseV2Request, newTestKey, randomPayload } from '../log-requests.ts';
 import { checkPublished } from '../log-witnesses.ts';
 import { POSTGRES_URL, REDIS_URL, serviceAvailable } from '../services.ts';
 import { REPO_ROOT } from '../vectors.ts';
+import { freePort, killVigilProcesses, runVigil, startVigil, type VigilProcess } from '../vigil-process.ts';
 
 const ORIGIN = 'log.vigil.test/compose';
 const ENTRIES = 5;
 const hasServices = (await serviceAvailable('postgres')) && (await serviceAvailable('redis'));
 const run = randomBytes(4).toString('hex');
 const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-compose-'));
-const children = new Map<string, ChildProcess>();
+const children = new Map<string, VigilProcess>();
 const databases: string[] = [];
 
 interface Service {
@@ -37,7 +36,7 @@ interface Service {
 }
 
 afterAll(async () => {
-  for (const c of children.values()) c.kill('SIGKILL');
+  killVigilProcesses();
   rmSync(dir, { recursive: true, force: true });
   if (databases.length === 0) return;
   const redis = new Redis(REDIS_URL);
@@ -48,17 +47,6 @@ afterAll(async () => {
   for (const db of databases) await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
   await admin.end();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** localDatabaseUrl creates (once) the fresh local database standing for compose.yaml's `name`. */
 async function localDatabaseUrl(name: string): Promise<string> {
@@ -87,34 +75,6 @@ async function localEnv(env: Record<string, string>, smtpUrl: string, alertsUrl:
     else if (k !== 'VIGIL_LOG_LEVEL') out[k] = v;
   }
   return out;
-}
-
-/** vigil runs a one-shot CLI command (init) and returns its stdout. */
-function vigil(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/vigil.ts', ...args], { cwd: REPO_ROOT, env });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`vigil ${args.join(' ')} exited ${code}: ${err}`))));
-  });
-}
-
-/** start runs a long-lived service and resolves once it prints its ready line. */
-function start(name: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/vigil.ts', ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.set(name, child);
-  let stderr = '';
-  let stdout = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${name} (vigil ${args.join(' ')}) exited ${code} before it was ready: ${stderr}`)));
-    child.stdout!.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      if (ready.test(stdout)) resolve();
-    });
-  });
 }
 
 async function until<T>(probe: () => Promise<T | undefined>): Promise<T> {
@@ -148,12 +108,12 @@ describe.skipIf(!hasServices)("compose.yaml's services as real processes on this
     const byName = new Map(services);
 
     // One-time setup, as docs/operations.md has the operator do it.
-    const logVkey = (await vigil(['log', 'init', '--origin', ORIGIN, '--data', dataOf('log')], await envOf(byName.get('log')!))).trim();
+    const logVkey = (await runVigil(['log', 'init', '--origin', ORIGIN, '--data', dataOf('log')], await envOf(byName.get('log')!))).trim();
     const witnesses = services.filter(([, s]) => s.command[0] === 'witness');
     expect(witnesses).toHaveLength(3);
     const policy: string[] = [];
     for (const [name, s] of witnesses) {
-      const vkey = (await vigil(['witness', 'init', '--name', `${name}.vigil.test`, '--data', dataOf(name)], await envOf(s))).trim();
+      const vkey = (await runVigil(['witness', 'init', '--name', `${name}.vigil.test`, '--data', dataOf(name)], await envOf(s))).trim();
       policy.push(`witness ${name} ${vkey} ${hostOf(name)}`);
       const configFile = s.command[s.command.indexOf('--config') + 1]!.replace(/^\/config\//, '');
       writeFileSync(join(configDir, configFile), JSON.stringify({ logs: [{ origin: ORIGIN, vkeys: [logVkey] }] }));
@@ -167,7 +127,7 @@ describe.skipIf(!hasServices)("compose.yaml's services as real processes on this
     // Every service, each replica, in compose.yaml's order.
     const ready = /^(listening on http|monitor running|working)/m;
     for (const [name, s] of services) {
-      for (let i = 0; i < (s.deploy?.replicas ?? 1); i++) await start(`${name}-${i}`, argsOf(name, s, i), await envOf(s), ready);
+      for (let i = 0; i < (s.deploy?.replicas ?? 1); i++) children.set(`${name}-${i}`, await startVigil(argsOf(name, s, i), await envOf(s), ready));
     }
     expect(children.size).toBe(services.reduce((n, [, s]) => n + (s.deploy?.replicas ?? 1), 0));
 
@@ -189,10 +149,8 @@ describe.skipIf(!hasServices)("compose.yaml's services as real processes on this
     expect(sample(text, 'vigil_monitor_lag_entries', `origin="${ORIGIN}"`)).toBe(0);
     expect(sample(text, 'vigil_monitor_tailer_leader', `origin="${ORIGIN}"`)).toBe(1);
 
-    for (const [name, child] of children) {
-      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-      child.kill('SIGTERM');
-      expect(await exited, `${name} exits 0 on SIGTERM`).toBe(0);
+    for (const [name, p] of children) {
+      expect(await p.kill('SIGTERM'), `${name} exits 0 on SIGTERM`).toBe(0);
       children.delete(name);
     }
   }, 300_000);

@@ -8,11 +8,9 @@
 // its acknowledged index. Run on PostgreSQL (a fresh schema, VIGIL_DATABASE_SCHEMA) and on PGlite.
 //
 //   VIGIL_CRASH_KILLS=20 npx vitest run test/e2e/log-crash.test.ts   kills per backend
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeBase64, encodeHex } from '../../tlog/base64.ts';
@@ -23,63 +21,17 @@ import { verifyInclusion } from '../../tlog/proof.ts';
 import { freshSchemaName } from '../db.ts';
 import { dsseV2Request, newTestKey, randomPayload, verifyLogOverHttp, type AckedEntry } from '../log-http.ts';
 import { POSTGRES_URL, serviceAvailable } from '../services.ts';
-import { REPO_ROOT } from '../vectors.ts';
+import { killVigilProcesses, runVigil, startVigil, type VigilProcess } from '../vigil-process.ts';
 
 const hasPostgres = await serviceAvailable('postgres');
 const ORIGIN = 'log.vigil.test/crash';
 const WRITERS = 12;
-const children = new Set<ChildProcess>();
 const dirs: string[] = [];
 
 afterAll(() => {
-  for (const c of children) c.kill('SIGKILL');
+  killVigilProcesses();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-
-function vigil(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/vigil.ts', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`vigil ${args.join(' ')} exited ${code}: ${err}`))));
-  });
-}
-
-interface Served {
-  url: string;
-  kill(signal?: NodeJS.Signals): Promise<void>;
-}
-
-/** serve starts `vigil log serve` and resolves with its URL once it prints `listening on <url>`. */
-function serve(args: string[], env: NodeJS.ProcessEnv): Promise<Served> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/vigil.ts', 'log', 'serve', ...args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, VIGIL_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  let output = '';
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`log serve exited ${code} before listening: ${output}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const m = /^listening on (http:\/\/\S+)$/.exec(line);
-      if (m === null) return void (output += `${line}\n`);
-      resolve({
-        url: m[1]!,
-        kill: async (signal = 'SIGKILL') => {
-          child.kill(signal);
-          await exited;
-          children.delete(child);
-        },
-      });
-    });
-  });
-}
 
 /** Books is what the writers learnt: acknowledged entries (index by leaf) and checkpoints seen. */
 class Books {
@@ -151,7 +103,7 @@ async function crashRounds(kills: number, args: string[], env: NodeJS.ProcessEnv
   const books = new Books();
   let seed = Number(process.env.VIGIL_CRASH_SEED ?? Date.now() % 1_000_000);
   const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
-  let current: Served | undefined;
+  let current: VigilProcess | undefined;
   // Every answer is checked as a client would: checkpoint signature, then the inclusion proof.
   const verify = (tle: any) => {
     const cp = openCheckpoint(tle.inclusionProof.checkpoint.envelope, [verifier], { origin: ORIGIN }).checkpoint;
@@ -161,7 +113,7 @@ async function crashRounds(kills: number, args: string[], env: NodeJS.ProcessEnv
   const writers = runWriters(() => url, books, verify);
   try {
     for (let round = 0; round <= kills; round++) {
-      current = await serve(args, env);
+      current = await startVigil(['log', 'serve', ...args], env);
       url = current.url;
       const before = books.acked.size;
       // Run for a random while, then SIGKILL (the last round ends cleanly after the writers stop).
@@ -196,8 +148,8 @@ describe.skipIf(!hasPostgres)('vigil log on PostgreSQL, killed under load', () =
     const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-log-'));
     dirs.push(dir);
     const env = { VIGIL_DATABASE_URL: POSTGRES_URL, VIGIL_DATABASE_SCHEMA: schema };
-    const vkey = (await vigil(['log', 'init', '--origin', ORIGIN, '--data', dir], env)).trim();
-    await expect(vigil(['log', 'init', '--origin', ORIGIN, '--data', dir], env)).rejects.toThrow(/already exists/);
+    const vkey = (await runVigil(['log', 'init', '--origin', ORIGIN, '--data', dir], env)).trim();
+    await expect(runVigil(['log', 'init', '--origin', ORIGIN, '--data', dir], env)).rejects.toThrow(/already exists/);
     const configFile = join(dir, 'log.json');
     writeFileSync(configFile, JSON.stringify({ maxBatchDelayMs: 20, maxBatchEntries: 256 }));
     const { books, size } = await crashRounds(KILLS, ['--data', dir, '--listen', '127.0.0.1:0', '--config', configFile], env, vkey);
@@ -211,7 +163,7 @@ describe('vigil log on PGlite, killed under load', () => {
   it(`keeps every acknowledged entry and checkpoint through ${KILLS} SIGKILLs`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-log-'));
     dirs.push(dir);
-    const vkey = (await vigil(['log', 'init', '--origin', ORIGIN, '--data', dir], {})).trim();
+    const vkey = (await runVigil(['log', 'init', '--origin', ORIGIN, '--data', dir], {})).trim();
     const configFile = join(dir, 'log.json');
     writeFileSync(configFile, JSON.stringify({ maxBatchDelayMs: 20, maxBatchEntries: 256 }));
     const kills = KILLS;

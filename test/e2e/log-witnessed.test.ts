@@ -7,12 +7,9 @@
 // (fail-closed) while writes are still accepted and sequenced. Both restarted: publishing catches
 // up, and every checkpoint ever published is consistent with the last one (a consistency proof
 // from the log, and an independent C2SP client over the tiles).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeBase64 } from '../../tlog/base64.ts';
 import { openCheckpoint } from '../../tlog/checkpoint.ts';
@@ -21,71 +18,19 @@ import { parseVerifierKey } from '../../tlog/note-key.ts';
 import { verifyConsistency } from '../../tlog/proof.ts';
 import { dsseV2Request, newTestKey, randomPayload, verifyLogOverHttp, type AckedEntry } from '../log-http.ts';
 import { checkPublished, type CheckedPublication } from '../log-witnesses.ts';
-import { REPO_ROOT } from '../vectors.ts';
+import { freePort, killVigilProcesses, runVigil, startVigil, type VigilProcess } from '../vigil-process.ts';
 
 const ORIGIN = 'log.vigil.test/witnessed';
 const ENV = { VIGIL_DATABASE_URL: '', VIGIL_LOG_LEVEL: 'warn' };
-const children = new Set<ChildProcess>();
 const dirs: string[] = [];
 
 afterAll(() => {
-  for (const c of children) c.kill('SIGKILL');
+  killVigilProcesses();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** vigil runs the real CLI to completion and returns its stdout. */
-function vigil(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/vigil.ts', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...ENV } });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`vigil ${args.join(' ')} exited ${code}: ${err}`))));
-  });
-}
-
-interface Served {
-  url: string;
-  kill(): Promise<void>;
-}
-
-/** serve starts a `vigil ... serve` and resolves with its URL once it prints `listening on <url>`. */
-function serve(args: string[]): Promise<Served> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/vigil.ts', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`vigil ${args.join(' ')} exited ${code} before listening: ${stderr}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const m = /^listening on (http:\/\/\S+)$/.exec(line);
-      if (m === null) return;
-      resolve({
-        url: m[1]!,
-        kill: async () => {
-          child.kill('SIGKILL');
-          await exited;
-          children.delete(child);
-        },
-      });
-    });
-  });
-}
-
-/** freePort finds a free loopback port: a witness keeps its URL (the log's policy names it) across restarts. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+const vigil = (args: string[]) => runVigil(args, ENV);
+const serve = (args: string[]) => startVigil(args, ENV);
 
 /** until polls `probe` until it returns a value (no timing is asserted: the test timeout bounds it). */
 async function until<T>(probe: () => Promise<T | undefined>): Promise<T> {
@@ -101,7 +46,7 @@ interface Witness {
   vkey: string;
   url: string;
   configFile: string;
-  served?: Served;
+  served?: VigilProcess;
 }
 
 describe('a log with three witnesses and policy 2-of-3 (real processes, PGlite)', () => {

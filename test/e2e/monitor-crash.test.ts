@@ -5,58 +5,32 @@
 // meanwhile. At the end every watched entry has exactly one finding (none lost, none twice) and
 // the cursor reached the head. And the embedded mode: `vigil monitor run` without Redis, on
 // PGlite, followed through its /metrics.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../platform/db.ts';
 import { freshSchemaName } from '../db.ts';
 import { EntryLog, keyFingerprint, newTestKey, serveFiles, signedLeaves } from '../monitor-log.ts';
 import { POSTGRES_URL, REDIS_URL, serviceAvailable } from '../services.ts';
-import { REPO_ROOT } from '../vectors.ts';
+import { killVigilProcesses, spawnVigil, startVigil, type VigilProcess } from '../vigil-process.ts';
 
 const ready = (await serviceAvailable('postgres')) && (await serviceAvailable('redis'));
 const ORIGIN = 'log.monitor.test/crash';
-const children = new Set<ChildProcess>();
 const dirs: string[] = [];
 
 afterAll(() => {
-  for (const c of children) c.kill('SIGKILL');
+  killVigilProcesses();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-interface Proc {
-  kill(): Promise<void>;
-  output(): string;
-}
-
-function start(args: string[], env: NodeJS.ProcessEnv): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/vigil.ts', 'monitor', ...args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, VIGIL_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  return {
-    output: () => out,
-    kill: async () => {
-      child.kill('SIGKILL');
-      await exited;
-      children.delete(child);
-    },
-  };
-}
+/** start runs `vigil monitor <args>` without waiting: the test follows progress in the database. */
+const start = (args: string[], env: NodeJS.ProcessEnv) => spawnVigil(['monitor', ...args], env);
 
 // until polls the database for a condition; it bounds the wait, it asserts no timing.
-async function until(what: string, cond: () => Promise<boolean>, procs: Proc[], limitMs = 180_000): Promise<void> {
+async function until(what: string, cond: () => Promise<boolean>, procs: VigilProcess[], limitMs = 180_000): Promise<void> {
   const deadline = Date.now() + limitMs;
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; output:\n${procs.map((p) => p.output()).join('\n---\n')}`);
@@ -150,22 +124,12 @@ describe('vigil monitor run (embedded: PGlite, in-process queue)', () => {
     dirs.push(dir);
     writeFileSync(join(dir, 'rules.json'), JSON.stringify({ rules: [{ id: 'w', subscriberId: 's', target: 'key', match: 'exact', pattern: await keyFingerprint(watched) }] }));
     writeFileSync(join(dir, 'monitor.json'), JSON.stringify({ logs: [{ origin: ORIGIN, url: server.url, verifierKeys: [log.key.vkey] }], rulesFile: 'rules.json', pollIntervalMs: 200 }));
-    const env: NodeJS.ProcessEnv = { ...process.env, VIGIL_LOG_LEVEL: 'warn' };
-    for (const k of ['VIGIL_DATABASE_URL', 'VIGIL_REDIS_URL', 'VIGIL_DATABASE_SCHEMA']) delete env[k];
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/vigil.ts', 'monitor', 'run', '--config', join(dir, 'monitor.json'), '--data', join(dir, 'data'), '--listen', '127.0.0.1:0'], {
-      cwd: REPO_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    children.add(child);
+    // Embedded: no database URL, no Redis, whatever this machine's environment says.
+    const env = { VIGIL_DATABASE_URL: undefined, VIGIL_REDIS_URL: undefined, VIGIL_DATABASE_SCHEMA: undefined };
+    let run: VigilProcess | undefined;
     try {
-      const metricsUrl = await new Promise<string>((resolve, reject) => {
-        child.once('exit', (code) => reject(new Error(`monitor run exited ${code}`)));
-        createInterface({ input: child.stdout! }).on('line', (line) => {
-          const m = /metrics at (http:\/\/\S+), search at/.exec(line);
-          if (m) resolve(m[1]!);
-        });
-      });
+      run = await startVigil(['monitor', 'run', '--config', join(dir, 'monitor.json'), '--data', join(dir, 'data'), '--listen', '127.0.0.1:0'], env, /metrics at (http:\/\/\S+), search at/);
+      const metricsUrl = run.url;
       const value = (text: string, name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
       let text = '';
       for (let i = 0; i < 1200; i++) {
@@ -181,9 +145,7 @@ describe('vigil monitor run (embedded: PGlite, in-process queue)', () => {
       const found = (await (await fetch(`${base}/api/v1/search?key=${await keyFingerprint(watched)}`)).json()) as { results: { index: string; inclusion_proof: { tree_size: string } }[] };
       expect(found.results.map((r) => [r.index, r.inclusion_proof.tree_size])).toEqual([['42', '300']]);
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-      children.delete(child);
+      await run?.kill('SIGTERM');
       await server.close();
     }
   });

@@ -4,22 +4,19 @@
 // in front of the real search API over a real tiled log, whose results carry verified proofs. No
 // console errors, no CSP violations; screenshots go to a temp folder (kept, and printed, when
 // VIGIL_KEEP_SCREENSHOTS is set, so a person can look at them).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { witnessCheckpointPath } from '../../tlog/witness-request.ts';
 import { chromiumAvailable, chromiumSkipReason, launchChromium, type TestBrowser } from '../browser.ts';
 import { dsseV2Request, newTestKey, randomPayload } from '../log-http.ts';
 import { SEARCH_ENTRIES, SEARCH_IDENTITY, startSearchPages, type SearchPagesServer } from '../search-pages.ts';
-import { REPO_ROOT } from '../vectors.ts';
+import { killVigilProcesses, startVigil } from '../vigil-process.ts';
 
 const hasChromium = chromiumAvailable();
 const dirs: string[] = [];
-const children = new Set<ChildProcess>();
 const shots = mkdtempSync(join(tmpdir(), 'vigil-pages-screenshots-'));
 let browser: TestBrowser | undefined;
 
@@ -29,7 +26,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  for (const c of children) c.kill('SIGKILL');
+  killVigilProcesses();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
   if (process.env.VIGIL_KEEP_SCREENSHOTS) console.log(`screenshots in ${shots}`);
   else rmSync(shots, { recursive: true, force: true });
@@ -52,20 +49,10 @@ async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 /** startUp runs `vigil up --port 0` on a fresh folder and resolves with its URL. */
-function startUp(): Promise<string> {
+async function startUp(): Promise<string> {
   const dataDir = mkdtempSync(join(tmpdir(), 'vigil-e2e-pages-'));
   dirs.push(dataDir);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/vigil.ts', 'up', '--data', dataDir, '--port', '0'], { cwd: REPO_ROOT, env: { ...process.env, VIGIL_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let output = '';
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`vigil up exited ${code} before listening: ${output}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const m = /^listening on (http:\/\/\S+)$/.exec(line);
-      if (m !== null) resolve(m[1]!);
-    });
-  });
+  return (await startVigil(['up', '--data', dataDir, '--port', '0'])).url;
 }
 
 /** until polls `probe` until it returns a value (the test timeout bounds it; nothing is timed). */

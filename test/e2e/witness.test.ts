@@ -3,11 +3,9 @@
 // data folder: the state survives the kill. With PostgreSQL: floods of concurrent requests from
 // two forks of one log, a SIGKILL at a random point of a flood, a restart, and the witness never
 // cosigns two inconsistent checkpoints (DESIGN, Security model; issue 4, "Done when").
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCosignerKey, verifyCosignatureLine, type CosignatureVerifier } from '../../tlog/cosignature.ts';
@@ -15,65 +13,20 @@ import { parseNote } from '../../tlog/note.ts';
 import { TLOG_SIZE_CONTENT_TYPE, parseAddCheckpointRequest, witnessCheckpointPath } from '../../tlog/witness-request.ts';
 import { freshSchemaName } from '../db.ts';
 import { POSTGRES_URL, serviceAvailable } from '../services.ts';
-import { REPO_ROOT } from '../vectors.ts';
+import { killVigilProcesses, runVigil, startVigil, type VigilProcess } from '../vigil-process.ts';
 import { forkedTestLogs, type TestLog } from '../witness-log.ts';
 
 const hasPostgres = await serviceAvailable('postgres');
-const children = new Set<ChildProcess>();
 const dirs: string[] = [];
 
 afterAll(() => {
-  for (const c of children) c.kill('SIGKILL');
+  killVigilProcesses();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** vigil runs the real CLI to completion and returns its stdout. */
-function vigil(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/vigil.ts', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`vigil ${args.join(' ')} exited ${code}: ${err}`))));
-  });
-}
-
-interface Served {
-  child: ChildProcess;
-  url: string;
-  kill(): Promise<void>;
-}
-
-/** serve starts `vigil witness serve` and resolves with its URL once it prints `listening on <url>`. */
-function serve(configFile: string, env: NodeJS.ProcessEnv = {}): Promise<Served> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/vigil.ts', 'witness', 'serve', '--config', configFile], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, VIGIL_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`witness serve exited ${code} before listening: ${stderr}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const m = /^listening on (http:\/\/\S+)$/.exec(line);
-      if (m) {
-        resolve({
-          child,
-          url: m[1]!,
-          kill: async () => {
-            child.kill('SIGKILL');
-            await exited;
-            children.delete(child);
-          },
-        });
-      }
-    });
-  });
+/** serve starts `vigil witness serve` and resolves once it is listening. */
+function serve(configFile: string, env: NodeJS.ProcessEnv = {}): Promise<VigilProcess> {
+  return startVigil(['witness', 'serve', '--config', configFile], env);
 }
 
 interface Answer {
@@ -96,7 +49,7 @@ async function cosignedSize(url: string, origin: string): Promise<bigint | undef
 async function setUp(name: string, logs: readonly TestLog[], extra: object = {}): Promise<{ configFile: string; verifier: CosignatureVerifier }> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-witness-'));
   dirs.push(dir);
-  const vkey = (await vigil(['witness', 'init', '--name', name, '--data', join(dir, 'data')])).trim();
+  const vkey = (await runVigil(['witness', 'init', '--name', name, '--data', join(dir, 'data')])).trim();
   const configFile = join(dir, 'witness.json');
   const config = { name, listen: '127.0.0.1:0', dataDir: 'data', logs: logs.map((l) => ({ origin: l.origin, vkeys: [l.vkey] })), ...extra };
   writeFileSync(configFile, JSON.stringify(config));
@@ -108,7 +61,7 @@ describe('vigil witness on PGlite (real processes)', () => {
     const [log] = forkedTestLogs('example.com/e2e-log', 4, 20);
     const { configFile, verifier } = await setUp('e2e.example/witness', [log]);
     const dataDir = join(configFile, '..', 'data');
-    await expect(vigil(['witness', 'init', '--name', 'e2e.example/witness', '--data', dataDir])).rejects.toThrow(/already exists/);
+    await expect(runVigil(['witness', 'init', '--name', 'e2e.example/witness', '--data', dataDir])).rejects.toThrow(/already exists/);
 
     let w = await serve(configFile);
     const first = await post(w.url, await log.request(0n, 4n));
@@ -203,7 +156,7 @@ describe.skipIf(!hasPostgres)('vigil witness on PostgreSQL (real processes)', ()
         post(served.url, r.body).then(
           (a) => {
             record(r.fork, r.body, a);
-            if (++answered === killAfter) void served.kill().then(resolve);
+            if (++answered === killAfter) void served.kill().then(() => resolve());
           },
           () => undefined,
         ),
