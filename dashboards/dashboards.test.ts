@@ -150,10 +150,10 @@ describe('dashboards and alert rules name only exported metrics', () => {
     log = await runLogServe({ configFile: join(logData, 'log.json'), dataDir: logData }, ENV);
     const monitorLogs = [{ origin, url: `${log.url}/api/v2`, verifierKeys: [logVkey], entryFormat: 'rekor', startIndex: '0' }];
     writeFileSync(join(dir, 'monitor.json'), JSON.stringify({ logs: monitorLogs }));
-    const monitorArgs = { config: join(dir, 'monitor.json'), dataDir: join(dir, 'monitor'), roles: { tail: true, work: true }, metricsListen: '127.0.0.1:0' };
+    const monitorArgs = { config: join(dir, 'monitor.json'), dataDir: join(dir, 'monitor'), roles: { tail: true, work: true }, listen: '127.0.0.1:0' };
     monitor = await runMonitor(monitorArgs, { ...ENV, VIGIL_REDIS_URL: '' });
     alerts = await runAlerts('serve', { dataDir: join(dir, 'alerts'), listen: '127.0.0.1:0' }, { ...ENV, VIGIL_REDIS_URL: '', VIGIL_SMTP_URL: '' });
-    for (const [component, url] of [['log', log.url], ['witness', witness.url], ['monitor', monitor.metricsUrl!], ['alerts', alerts.url!]] as const) {
+    for (const [component, url] of [['log', log.url], ['witness', witness.url], ['monitor', monitor.url!], ['alerts', alerts.url!]] as const) {
       const res = await fetch(`${url}/metrics`);
       expect(res.status).toBe(200);
       scraped[component] = metricNamesInExposition(await res.text());

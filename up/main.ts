@@ -16,7 +16,8 @@
 // read the log over that port); DIR/trusted_root.json and up.json; the demo. Close order: the
 // reverse (the publisher and the sequencer stop before the server and databases).
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import express, { type Express, type Router } from 'express';
+import express, { Router, type Express } from 'express';
+import type { Registry } from 'prom-client';
 import { systemClock, type Clock } from '../platform/clock.ts';
 import { openDb, type Db } from '../platform/db.ts';
 import { listen } from '../platform/http.ts';
@@ -102,7 +103,8 @@ export async function startUp(config: UpConfig, deps: StartUpDeps): Promise<Runn
     // The root: the CA, TSA and dev issuer, the search API, then the pages (status at GET / for
     // browsers, /search) in front of the log's API, which ends in a JSON 404 (up/pages.ts).
     const pagesApp = createUpPagesApp(started, { db: logDb, logVkey: log.vkey, searchUrl: `${local}/api/v1/search`, logger: deps.logger, clock: deps.clock, monitorStatus: watch.monitorStatus });
-    const root = rootApp([...(extra === undefined ? [] : [extra.router]), frontEnd.router, watch.searchRouter, pagesApp]);
+    const metrics = metricsRouter([started.registry, ...watch.registries]);
+    const root = rootApp([metrics, ...(extra === undefined ? [] : [extra.router]), frontEnd.router, watch.searchRouter, pagesApp]);
     mounts.mount({ name: 'log', mountPath: '/', app: root, close: () => started.close() });
     writeTrustedRoot(paths.trustedRoot, frontEnd.trustedRoot());
     const upJson = formatUpJson(server.url, paths, { ...log, witnesses: witnessJson, witnessPolicy: started.publisher.policy.text, devIssuerUrl: frontEnd.devIssuerUrl! });
@@ -215,4 +217,23 @@ export async function runUp(args: UpArgs, env: NodeJS.ProcessEnv = process.env):
   ];
   process.stdout.write(`${out.join('\n')}\n`);
   return running;
+}
+
+/**
+ * metricsRouter serves GET /metrics for the one process: the log's registry (with the process
+ * defaults) followed by the monitor's and alerts', whose metric names are disjoint, so the
+ * concatenated exposition is valid. Witnesses serve their own under /witness/<name>/metrics.
+ */
+function metricsRouter(registries: readonly Registry[]): Router {
+  const router = Router();
+  router.get('/metrics', async (_req, res, next) => {
+    try {
+      const texts = await Promise.all(registries.map((r) => r.metrics()));
+      res.setHeader('Content-Type', registries[0]!.contentType);
+      res.end(texts.join('\n'));
+    } catch (err) {
+      next(err);
+    }
+  });
+  return router;
 }

@@ -11,6 +11,7 @@ import express, { type Express, type Router } from 'express';
 import type { Clock } from '../platform/clock.ts';
 import { openDb, type Db } from '../platform/db.ts';
 import type { Logger } from '../platform/logger.ts';
+import type { Registry } from 'prom-client';
 import { createMetricsRegistry } from '../platform/metrics.ts';
 import { openQueue } from '../platform/queue.ts';
 import type { MonitorFinding, MonitorStatus } from '../log/status-page.ts';
@@ -54,6 +55,8 @@ export interface UpWatch {
   readonly alertsApp: Express;
   readonly alerts: StartedAlerts;
   readonly monitorStatus: () => Promise<MonitorStatus | undefined>;
+  /** registries hold the monitor's and alerts' metrics (no process defaults), for the port's /metrics. */
+  readonly registries: readonly Registry[];
   close(): Promise<void>;
 }
 
@@ -73,11 +76,13 @@ export async function startUpWatch(opts: UpWatchOptions, deps: { logger: Logger;
   try {
     await migrateMonitor(db, SEARCH_MIGRATIONS);
     const alertsLogger = deps.logger.child({ component: 'alerts' });
+    const alertsRegistry = createMetricsRegistry({ component: 'alerts' }, false);
     alerts = await startAlerts(defaultAlertsConfig({ publicUrl: `${opts.publicUrl}/alerts`, dataDir: opts.dataDir }), {
-      db, logger: alertsLogger, registry: createMetricsRegistry({ component: 'alerts' }, false), clock: deps.clock,
+      db, logger: alertsLogger, registry: alertsRegistry, clock: deps.clock,
     });
     const logger = deps.logger.child({ component: 'monitor' });
-    const metrics = newMonitorMetrics(createMetricsRegistry({ component: 'monitor' }, false));
+    const monitorRegistry = createMetricsRegistry({ component: 'monitor' }, false);
+    const metrics = newMonitorMetrics(monitorRegistry);
     monitor = await startMonitor(config, { db, queue, elector: localElector(), rules: alerts.ruleSource, metrics, logger, clock: deps.clock });
     const alertsApp = express();
     alertsApp.disable('x-powered-by');
@@ -89,6 +94,7 @@ export async function startUpWatch(opts: UpWatchOptions, deps: { logger: Logger;
       alertsApp,
       alerts,
       monitorStatus: () => readMonitorStatus(db, opts.log.origin, opts.logSize),
+      registries: [monitorRegistry, alertsRegistry],
       async close() {
         await started.monitor.stop();
         await started.alerts.stop();

@@ -95,7 +95,9 @@ describe.skipIf(!hasChromium)(`web pages in chromium${hasChromium ? '' : ` (skip
       expect(await page.textContent(`tr[data-witness="${w.name}"] .cosigned-size`)).toBe(String(witnessSizes[i]));
     }
     expect(await page.getAttribute('svg.chart', 'data-total')).toBe('5');
-    expect(await page.textContent('#monitor')).toContain('not running');
+    // vigil up runs the embedded monitor: the page shows its lag, a count of entries.
+    expect(await page.textContent('#monitor')).not.toContain('not running');
+    expect(await page.textContent('#monitor_lag')).toMatch(/^[0-9]+$/);
     await screenshot(page, 'status');
 
     // The script (allowed by the CSP) refreshes the numbers from /status.json.

@@ -107,6 +107,9 @@ describe('vigil up (one process, PGlite, port 0)', () => {
       expect(configuration.issuers.map((i) => i.issuerUrl)).toEqual([j.oidc.issuer]);
       expect([j.search, j.alerts]).toEqual([`${running.url}/api/v1/search`, { url: `${running.url}/alerts`, outbox: join(dataDir, 'outbox') }]);
       expect([200, 503]).toContain((await fetch(`${j.search}?identity=dev@example.com`)).status);
+      // One /metrics for the one process: the log's, the monitor's and alerts' metrics.
+      const metrics = await (await fetch(`${running.url}/metrics`)).text();
+      for (const name of ['vigil_log_entries_integrated_total', 'vigil_monitor_', 'vigil_alerts_', 'process_cpu_seconds_total']) expect(metrics, name).toContain(name);
       expect((await fetch(`${j.alerts.url}/`)).status).toBe(200);
 
       const res = await fetch(`${running.url}/api/v2/log/entries`, { method: 'POST', body: JSON.stringify(dsseV2Request(key, randomPayload('up'))) });
