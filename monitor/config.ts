@@ -13,6 +13,8 @@
 //     "startIndex": "0"                               "0", a decimal index, or "head"
 //   }],
 //   "rulesFile": "rules.json",                        watch rules and policies (monitor/rules.ts)
+//   "subscriptions": true,                            also the rules of confirmed alert subscribers,
+//                                                     read from the alerts tables in this database
 //   "pollIntervalMs": 5000, "entriesPerJob": 256, ...  see MonitorConfig
 // }
 import { readFileSync } from 'node:fs';
@@ -54,6 +56,8 @@ export interface MonitorConfig {
   logs: FollowedLog[];
   /** rulesFile is the JSON rule set (monitor/rules.ts); undefined: no rules. */
   rulesFile: string | undefined;
+  /** subscriptions adds the confirmed alert subscribers' rules (alerts/, same database); default false. */
+  subscriptions: boolean;
   /** dataDir holds PGlite when there is no databaseUrl; default DEFAULT_DATA_DIR. */
   dataDir: string;
   /** databaseUrl is PostgreSQL (env VIGIL_DATABASE_URL); undefined: PGlite in `<dataDir>/db`. */
@@ -154,6 +158,7 @@ export function parseMonitorConfig(
   const config: MonitorConfig = {
     logs,
     rulesFile: typeof doc.rulesFile === 'string' ? resolve(opts.baseDir, doc.rulesFile) : undefined,
+    subscriptions: doc.subscriptions === true,
     dataDir: opts.dataDir ?? (typeof doc.dataDir === 'string' ? resolve(opts.baseDir, doc.dataDir) : DEFAULT_DATA_DIR),
     databaseUrl: env.VIGIL_DATABASE_URL || undefined,
     databaseSchema: env.VIGIL_DATABASE_SCHEMA || undefined,
@@ -170,6 +175,7 @@ export function parseMonitorConfig(
   };
   if (config.entriesPerJob % TILE_WIDTH !== 0) problems.push(`entriesPerJob: want a multiple of ${TILE_WIDTH}`);
   if (doc.rulesFile !== undefined && typeof doc.rulesFile !== 'string') problems.push('rulesFile: want a file name');
+  if (doc.subscriptions !== undefined && typeof doc.subscriptions !== 'boolean') problems.push('subscriptions: want true or false');
   if (problems.length > 0) throw new MonitorError('invalid_config', `monitor config: ${problems.join('; ')}`);
   return config;
 }

@@ -2,6 +2,9 @@
 // tailers and workers (startMonitor). `vigil up` calls startMonitor with its own deps (PGlite, the
 // in-process queue, localElector); `vigil monitor tail|work|run` call runMonitor, which also serves /metrics and the search API.
 import { join } from 'node:path';
+// The process wiring may reach into alerts/: subscribers' rules live in its tables.
+import { createSubscriptionRuleSource } from '../alerts/rule-source.ts';
+import { migrateAlertsDb } from '../alerts/schema.ts';
 import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { systemClock, type Clock } from '../platform/clock.ts';
@@ -19,7 +22,7 @@ import { MonitorError } from './errors.ts';
 import { localElector, redisElector, type LeaderElector, type Lease } from './leader.ts';
 import { createLogClient, type LogClient } from './log-client.ts';
 import { newMonitorMetrics, type MonitorMetrics } from './metrics.ts';
-import { EMPTY_RULE_SOURCE, fileRuleSource, RuleIndexCache, type RuleSource } from './rule-source.ts';
+import { combinedRuleSource, EMPTY_RULE_SOURCE, fileRuleSource, RuleIndexCache, type RuleSource } from './rule-source.ts';
 import { migrateMonitor } from './schema.ts';
 import { createSearchRouter, type SearchHttpDeps } from './search-http.ts';
 import { indexEvents, SEARCH_MIGRATIONS } from './search-index.ts';
@@ -186,7 +189,7 @@ export async function runMonitor(opts: MonitorProcessOptions, env: NodeJS.Proces
   });
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 3 }) : undefined;
   const elector = redis ? redisElector(redis, { prefix: config.redisPrefix, leaseMs: config.leaseMs }) : localElector();
-  const rules = config.rulesFile ? fileRuleSource(config.rulesFile) : EMPTY_RULE_SOURCE;
+  const rules = await ruleSourceOf(config, db);
   const metrics = newMonitorMetrics(registry);
   const started = await startMonitor(config, { db, queue, elector, rules, metrics, logger, clock: systemClock }, opts.roles);
   const search = searchDeps(config, db, logger);
@@ -204,6 +207,21 @@ export async function runMonitor(opts: MonitorProcessOptions, env: NodeJS.Proces
       await db.close();
     },
   };
+}
+
+/**
+ * ruleSourceOf is the process's rules: the rules file, and with `subscriptions` the confirmed alert
+ * subscribers' rules from the alerts tables in the monitor's database (created here if the alerts
+ * processes have not started yet, so the monitor can start first).
+ */
+async function ruleSourceOf(config: MonitorConfig, db: Db): Promise<RuleSource> {
+  const sources: RuleSource[] = [];
+  if (config.rulesFile) sources.push(fileRuleSource(config.rulesFile));
+  if (config.subscriptions) {
+    await migrateAlertsDb(db);
+    sources.push(createSubscriptionRuleSource(db));
+  }
+  return sources.length === 0 ? EMPTY_RULE_SOURCE : combinedRuleSource(sources);
 }
 
 /** openMonitorDb opens the monitor's database from its config. */

@@ -48,6 +48,23 @@ export function staticRuleSource(rules: RuleSet, version = 'static'): RuleSource
   return { current: async () => ({ version, rules }) };
 }
 
+/**
+ * combinedRuleSource serves the union of several sources' rules; its version changes when any
+ * source's does. Rule ids must not collide across sources: give each its own subscriber ids.
+ */
+export function combinedRuleSource(sources: readonly RuleSource[]): RuleSource {
+  if (sources.length === 1) return sources[0]!;
+  return {
+    async current() {
+      const parts = await Promise.all(sources.map((s) => s.current()));
+      return {
+        version: parts.map((p) => p.version).join('|'),
+        rules: { rules: parts.flatMap((p) => p.rules.rules), policies: parts.flatMap((p) => p.rules.policies) },
+      };
+    },
+  };
+}
+
 /** RuleIndexCache keeps the RuleIndex of the source's current version. */
 export class RuleIndexCache {
   private version: string | undefined;
