@@ -10,7 +10,8 @@ const fail: CommandFailure = commandFailure('alerts', (err) => isAlertsError(err
 
 /**
  * registerAlertsCommands adds `vigil alerts serve [--config FILE] [--data DIR] [--listen HOST:PORT]`
- * and `vigil alerts work [--config FILE] [--data DIR]`; see docs/alerts.md for the environment.
+ * and `vigil alerts work [--config FILE] [--data DIR] [--listen HOST:PORT]` (the worker's /metrics
+ * only, when given); see docs/alerts.md for the environment.
  */
 export function registerAlertsCommands(program: Command): void {
   const alerts = program.command('alerts').description('alert subscriptions (double opt-in), mail, webhooks and digests');
@@ -21,6 +22,7 @@ export function registerAlertsCommands(program: Command): void {
       .option('--config <file>', 'optional JSON file of tunables (see alerts/config.ts)')
       .option('--data <dir>', 'data folder (PGlite database, mail outbox)', DEFAULT_DATA_DIR);
     if (role === 'serve') cmd.option('--listen <host:port>', 'listen address', '127.0.0.1:7390');
+    else cmd.option('--listen <host:port>', 'serve /metrics at this address (default: no listener)');
     cmd.action(async (opts: { config?: string; data: string; listen?: string }) => {
       try {
         const running = await runAlerts(role, {

@@ -99,9 +99,10 @@ export async function runAlerts(role: 'serve' | 'work', args: ConfigArgs, env: N
   let server: Listening | undefined;
   try {
     alerts = await startAlerts(config, { db, logger, registry, clock: systemClock, ...(queue ? { queue } : {}) });
-    if (role === 'serve') {
+    // `work` listens only when given --listen, and then serves /metrics alone.
+    if (role === 'serve' || args.listen !== undefined) {
       const app = createHttpApp({ component: 'alerts', logger, metrics: registry });
-      app.use(alerts.router);
+      if (role === 'serve') app.use(alerts.router);
       finishHttpApp(app, logger);
       server = await listen(app, config.listenHost, config.listenPort);
     }
@@ -112,7 +113,7 @@ export async function runAlerts(role: 'serve' | 'work', args: ConfigArgs, env: N
     throw err;
   }
   logger.info({ role, url: server?.url, storage: db.kind, mail: config.smtpUrl ? 'smtp' : 'outbox' }, 'alerts started');
-  process.stdout.write(server ? `listening on ${server.url}\n` : 'working\n');
+  process.stdout.write(role === 'serve' ? `listening on ${server!.url}\n` : 'working\n');
   return {
     url: server?.url,
     async close() {

@@ -49,6 +49,15 @@ describe('monitor config', () => {
     }
   });
 
+  it('reads "subscriptions" (default false) and refuses a value that is not a boolean', () => {
+    const log = { origin: 'a', url: 'https://a', verifierKeys: [key.vkey] };
+    expect(parseMonitorConfig({ logs: [log] }, { baseDir: dir }).subscriptions).toBe(false);
+    expect(parseMonitorConfig({ logs: [log], subscriptions: true }, { baseDir: dir }).subscriptions).toBe(true);
+    expect(parseMonitorConfig({ logs: [log], subscriptions: false }, { baseDir: dir }).subscriptions).toBe(false);
+    expect(problemsOf({ logs: [log], subscriptions: 'yes' })).toContain('subscriptions: want true or false');
+    expect(problemsOf({ logs: [log], subscriptions: 1 })).toContain('subscriptions: want true or false');
+  });
+
   it('refuses a log listed twice and a missing config file', () => {
     const log = { origin: 'a', url: 'https://a', verifierKeys: [key.vkey] };
     expect(problemsOf({ logs: [log, log] })).toContain('listed twice');

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isMonitorError } from './errors.ts';
-import { fileRuleSource, RuleIndexCache, staticRuleSource, type RuleSource } from './rule-source.ts';
+import { combinedRuleSource, fileRuleSource, RuleIndexCache, staticRuleSource, type RuleSource } from './rule-source.ts';
 import type { RuleSet } from './rules.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-rules-'));
@@ -47,5 +47,33 @@ describe('RuleIndexCache', () => {
     expect(b).not.toBe(a);
     expect(b.ruleCount).toBe(1);
     expect((await new RuleIndexCache(staticRuleSource(state.rules)).current()).ruleCount).toBe(1);
+  });
+});
+
+describe('combinedRuleSource', () => {
+  const policy = (id: string, namespace: string) => ({ id, subscriberId: 's2', namespace, allowedSigners: [{ issuer: 'https://issuer.example', identity: { match: 'exact' as const, pattern: 'ci@example.com' } }] });
+
+  it('serves the union of its sources, and a new version when any one of them changes', async () => {
+    const fixed = staticRuleSource({ rules: [rule('f1', 'f@example.com')] as RuleSet['rules'], policies: [] }, 'file:1');
+    let state: { version: string; rules: RuleSet } = { version: 'alerts:1', rules: { rules: [], policies: [policy('p1', 'pkg:npm/a')] } };
+    const changing: RuleSource = { current: async () => state };
+    const combined = combinedRuleSource([fixed, changing]);
+    const first = await combined.current();
+    expect(first.rules.rules.map((r) => r.id)).toEqual(['f1']);
+    expect(first.rules.policies.map((p) => p.id)).toEqual(['p1']);
+    expect((await combined.current()).version).toBe(first.version);
+    state = { version: 'alerts:2', rules: { rules: [rule('a1', 'a@example.com')] as RuleSet['rules'], policies: [policy('p1', 'pkg:npm/a')] } };
+    const second = await combined.current();
+    expect(second.version).not.toBe(first.version);
+    expect(second.rules.rules.map((r) => r.id)).toEqual(['f1', 'a1']);
+    const index = await new RuleIndexCache(combined).current();
+    expect(index.ruleCount).toBe(2); // watch rules of both sources
+  });
+
+  it('is the source itself when there is only one, and fails when a source fails', async () => {
+    const only = staticRuleSource({ rules: [], policies: [] });
+    expect(combinedRuleSource([only])).toBe(only);
+    const broken: RuleSource = { current: async () => Promise.reject(new Error('database down')) };
+    await expect(combinedRuleSource([only, broken]).current()).rejects.toThrow('database down');
   });
 });

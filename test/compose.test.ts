@@ -108,6 +108,14 @@ describe('compose.yaml', () => {
     }
   });
 
+  it("runs no development OIDC issuer: the log's CA trusts the issuers file in the operator's configs", () => {
+    const services = vigilServices(loadCompose());
+    for (const [name, s] of services) expect(s.command, `${name}: --dev-oidc is loopback-only`).not.toContain('--dev-oidc');
+    const log = services.find(([, s]) => s.command.slice(0, 2).join(' ') === 'log serve')![1];
+    expect(log.command[log.command.indexOf('--oidc-issuers') + 1]).toMatch(/^\/config\/[\w.-]+\.json$/);
+    expect(log.volumes).toContain(`${OPERATOR_CONFIG}:/config:ro`);
+  });
+
   it('gives every Vigil process its own data volume and its own database, created by db-init', () => {
     const compose = loadCompose();
     const dataVolumes = new Set<string>();
