@@ -15,6 +15,7 @@
 //   VIGIL_BENCH_LOG_DSSE=20000 VIGIL_BENCH_LOG_HASHEDREKORD=3000 npx tsx bench/log.ts   requests
 //   VIGIL_BENCH_LOG_SIZES=1000,100000,1000000 npx tsx bench/log.ts                      tree sizes
 //   VIGIL_BENCH_LOG_SKIP=http|sizes                                                     one part
+//   VIGIL_BENCH_LOG_CPU_PROF=/tmp/prof npx tsx bench/log.ts                               --cpu-prof each server
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -48,7 +49,10 @@ async function serveLog(env: NodeJS.ProcessEnv, verifyWorkers: number): Promise<
   const configFile = join(dir, 'log.json');
   writeFileSync(configFile, JSON.stringify({ maxPendingEntries: 100_000, verifyWorkers }));
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
-  return serveVigil(['log', 'serve', '--data', dir, '--listen', '127.0.0.1:0', '--config', configFile], env, { cleanup });
+  // stop() is a SIGTERM: a clean exit writes the CPU profile.
+  const prof = process.env.VIGIL_BENCH_LOG_CPU_PROF;
+  const nodeArgs = prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [];
+  return serveVigil(['log', 'serve', '--data', dir, '--listen', '127.0.0.1:0', '--config', configFile], env, { nodeArgs, cleanup });
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };

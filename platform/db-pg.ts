@@ -42,7 +42,22 @@ export async function openPgDb(url: string, opts: DbOptions): Promise<Db> {
   });
   // A pool error is an idle connection dying (server restart); the next query reconnects.
   pool.on('error', () => {});
-  if (opts.schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${opts.schema}`);
+  if (opts.schema) {
+    // Processes starting together on a new schema race in IF NOT EXISTS (the loser fails on the
+    // catalog's unique index); serialise them on an advisory lock, as applyMigrations does.
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`vigil_schema:${opts.schema}`]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${opts.schema}`);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
   const q = queryable(pool);
   return {
     kind: 'pg',

@@ -53,3 +53,26 @@ function suite(name: string, open: () => Promise<{ db: Db; drop: () => Promise<v
 
 describe.skipIf(!hasPostgres)('PostgreSQL driver', () => suite('pg', () => openTestPg('db')));
 suite('PGlite driver', openTestPglite);
+
+describe.skipIf(!hasPostgres)('migrations started by several processes at once', () => {
+  it('apply exactly once on a new schema, with no catalog race on the schema or the migrations table', async () => {
+    const { db, drop } = await openTestPg('migrate_race');
+    try {
+      // Eight handles with their own pools stand for eight processes starting together, on a
+      // schema none of them has created yet.
+      const schema = `${(await db.query<{ s: string }>('SELECT current_schema() AS s'))[0]!.s}_new`;
+      const { openDb } = await import('./db.ts');
+      const { POSTGRES_URL } = await import('../test/services.ts');
+      const handles = await Promise.all(Array.from({ length: 8 }, () => openDb({ url: POSTGRES_URL, schema })));
+      try {
+        const applied = await Promise.all(handles.map((h) => applyMigrations(h, 'race', MIGRATIONS)));
+        expect(applied.flat().sort()).toEqual(['0001-things', '0002-index']);
+      } finally {
+        await Promise.all(handles.map((h) => h.close()));
+        await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      }
+    } finally {
+      await drop();
+    }
+  });
+});

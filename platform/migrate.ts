@@ -13,11 +13,17 @@ export interface Migration {
  * database has a migration this code does not know (the database is newer than the code).
  */
 export async function applyMigrations(db: Db, component: string, migrations: readonly Migration[]): Promise<string[]> {
-  await db.query(`CREATE TABLE IF NOT EXISTS vigil_migrations (
-    component text NOT NULL,
-    id text NOT NULL,
-    applied_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (component, id))`);
+  // Two processes starting on a fresh schema would race in CREATE TABLE IF NOT EXISTS (PostgreSQL
+  // checks "exists" before it inserts the catalog rows, so the loser fails on pg_type's unique
+  // index): create the table under the same kind of lock the migrations take.
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['vigil_migrations']);
+    await tx.query(`CREATE TABLE IF NOT EXISTS vigil_migrations (
+      component text NOT NULL,
+      id text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (component, id))`);
+  });
   const applied: string[] = [];
   for (const m of migrations) {
     const ran = await db.transaction(async (tx) => {
