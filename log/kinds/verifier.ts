@@ -32,7 +32,7 @@ import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { equalBytes } from '../../tlog/merkle.ts';
 import { HASH_SIZE_BYTES, type HashAlgorithm } from './key-details.ts';
-import type { PublicKey } from './public-key.ts';
+import { ecPointOf, type PublicKey } from './public-key.ts';
 
 // RFC 8017 §9.2 note 1: the DER DigestInfo prefix of each hash, followed by the digest itself.
 const DIGEST_INFO_PREFIX: Readonly<Record<HashAlgorithm, Uint8Array>> = {
@@ -56,26 +56,9 @@ function ed25519phDomain(data: Uint8Array, ctx: Uint8Array, phflag: boolean): Ui
   return out;
 }
 
+// An Ed25519 PublicKey's spki is canonical (12-byte RFC 8410 prefix), so its last 32 bytes are the key.
 // Ed25519ph whose "prehash" is the identity: verify() then takes PH(M) = SHA-512(M) directly.
 const ed25519phDigest = eddsa(ed25519.Point, sha512, { domain: ed25519phDomain, prehash: (m: Uint8Array) => m });
-
-function jwkCoordinate(key: PublicKey, name: 'x' | 'y'): Uint8Array {
-  const jwk = key.key.export({ format: 'jwk' });
-  const v = jwk[name];
-  if (typeof v !== 'string') throw new Error(`public key has no JWK ${name} coordinate`);
-  return new Uint8Array(Buffer.from(v, 'base64url'));
-}
-
-/** ecPoint returns an ECDSA key's uncompressed SEC 1 point (0x04 || x || y). */
-function ecPoint(key: PublicKey): Uint8Array {
-  const x = jwkCoordinate(key, 'x');
-  const y = jwkCoordinate(key, 'y');
-  const out = new Uint8Array(1 + x.length + y.length);
-  out[0] = 0x04;
-  out.set(x, 1);
-  out.set(y, 1 + x.length);
-  return out;
-}
 
 function verifyRsaDigest(key: PublicKey, bits: number, hash: HashAlgorithm, digest: Uint8Array, signature: Uint8Array): boolean {
   // RFC 8017 §8.2.2 step 1: the signature is exactly k bytes. The raw public operation would also
@@ -100,11 +83,11 @@ export function verifyDigestSignature(key: PublicKey, hash: HashAlgorithm, diges
   try {
     switch (key.algorithm.type) {
       case 'ecdsa':
-        return NOBLE_CURVES[key.algorithm.curve].verify(signature, digest, ecPoint(key), { prehash: false, lowS: false, format: 'der' });
+        return NOBLE_CURVES[key.algorithm.curve].verify(signature, digest, ecPointOf(key.spki, key.algorithm.curve), { prehash: false, lowS: false, format: 'der' });
       case 'rsa':
         return verifyRsaDigest(key, key.algorithm.bits, hash, digest, signature);
       case 'ed25519':
-        return hash === 'sha512' && ed25519phDigest.verify(signature, digest, jwkCoordinate(key, 'x'), { zip215: false });
+        return hash === 'sha512' && ed25519phDigest.verify(signature, digest, key.spki.subarray(key.spki.length - 32), { zip215: false });
     }
   } catch {
     return false; // malformed signature encodings, wrong lengths, padding failures
