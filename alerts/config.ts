@@ -7,9 +7,9 @@
 // reached at, used in every mail link), VIGIL_ALERTS_FROM, VIGIL_DATABASE_URL (PostgreSQL; unset:
 // PGlite in <dataDir>/db), VIGIL_DATABASE_SCHEMA, VIGIL_REDIS_URL (BullMQ; unset: in-process
 // queue), VIGIL_ALERTS_ALLOW_PRIVATE_WEBHOOKS=1 (operator: allow webhooks to private addresses).
-import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { AlertsError, errorMessage } from './errors.ts';
+import { join, resolve } from 'node:path';
+import { parseListen, readConfigFile } from '../platform/config.ts';
+import { AlertsError } from './errors.ts';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -131,18 +131,7 @@ export interface ConfigArgs {
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>, args: ConfigArgs): AlertsServeConfig {
   const problems: string[] = [];
-  let file: Record<string, unknown> = {};
-  let baseDir = process.cwd();
-  if (args.configFile !== undefined) {
-    baseDir = dirname(resolve(args.configFile));
-    try {
-      const raw: unknown = JSON.parse(readFileSync(args.configFile, 'utf8'));
-      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) problems.push('the config file: want a JSON object');
-      else file = raw as Record<string, unknown>;
-    } catch (err) {
-      problems.push(`couldn't read the config file ${args.configFile}: ${errorMessage(err)}`);
-    }
-  }
+  const { file, baseDir } = readConfigFile(args.configFile, problems);
   const tunables = parseTunables(file, problems);
   if (tunables.dkimKeyFile !== '') tunables.dkimKeyFile = resolve(baseDir, tunables.dkimKeyFile);
   if (env.VIGIL_ALERTS_ALLOW_PRIVATE_WEBHOOKS === '1') tunables.allowPrivateWebhooks = true;
@@ -191,15 +180,6 @@ export function mailDomainOf(from: string): string | undefined {
   return m ? m[2]!.toLowerCase() : undefined;
 }
 
-function parseListen(s: string, problems: string[]): [string, number] {
-  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+):(0|[1-9][0-9]{0,4})$/.exec(s);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) {
-    problems.push(`listen: want HOST:PORT, got ${JSON.stringify(s)}`);
-    return ['127.0.0.1', 0];
-  }
-  return [m[1]!.replace(/^\[(.*)\]$/, '$1'), port];
-}
 
 /**
  * defaultAlertsConfig is the configuration `vigil up` starts alerts with: every default, mail as

@@ -1,13 +1,11 @@
 // `vigil up`: argument parsing only; up/main.ts runs it.
 import type { Command } from 'commander';
+import { closeOnSignal, commandFailure, type CommandFailure } from '../platform/cli.ts';
 import { DEFAULT_UP_DATA_DIR, DEFAULT_UP_HOST, DEFAULT_UP_PORT } from '../up/config.ts';
 import { isUpError } from '../up/errors.ts';
 import { runUp } from '../up/main.ts';
 
-function fail(err: unknown): never {
-  process.stderr.write(`vigil up: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(isUpError(err, 'invalid_config') ? 2 : 1);
-}
+const fail: CommandFailure = commandFailure('up', (err) => isUpError(err, 'invalid_config'));
 
 /**
  * registerUpCommand adds `vigil up [--data DIR] [--port PORT] [--host HOST] [--origin ORIGIN]
@@ -29,11 +27,7 @@ export function registerUpCommand(program: Command): void {
     .action(async (opts: { data: string; port: string; host: string; origin?: string; demo?: boolean }) => {
       try {
         const running = await runUp({ data: opts.data, port: opts.port, host: opts.host, demo: opts.demo === true, ...(opts.origin !== undefined ? { origin: opts.origin } : {}) });
-        const shutdown = () => {
-          running.close().then(() => process.exit(0), (err: unknown) => fail(err));
-        };
-        process.once('SIGINT', shutdown);
-        process.once('SIGTERM', shutdown);
+        closeOnSignal(running, fail);
       } catch (err) {
         fail(err);
       }

@@ -1,13 +1,11 @@
 // `vigil log ...`: the log operator's two commands. Argument parsing only; main.ts runs them.
 import type { Command } from 'commander';
+import { closeOnSignal, commandFailure, type CommandFailure } from '../platform/cli.ts';
 import { DEFAULT_DATA_DIR } from './config.ts';
 import { isLogError } from './errors.ts';
 import { runLogInit, runLogInitCa, runLogServe } from './main.ts';
 
-function fail(err: unknown): never {
-  process.stderr.write(`vigil log: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(isLogError(err, 'invalid_config') || isLogError(err, 'log_exists') ? 2 : 1);
-}
+const fail: CommandFailure = commandFailure('log', (err) => isLogError(err, 'invalid_config') || isLogError(err, 'log_exists'));
 
 /**
  * registerLogCommands adds `vigil log init --origin ORIGIN [--data DIR] [--dev-oidc]` (creates the
@@ -68,11 +66,7 @@ export function registerLogCommands(program: Command): void {
           ...(opts.oidcIssuers !== undefined ? { oidcIssuers: opts.oidcIssuers } : {}),
           ...(opts.devOidc === true ? { devOidc: true } : {}),
         });
-        const shutdown = () => {
-          running.close().then(() => process.exit(0), (err: unknown) => fail(err));
-        };
-        process.once('SIGINT', shutdown);
-        process.once('SIGTERM', shutdown);
+        closeOnSignal(running, fail);
       } catch (err) {
         fail(err);
       }

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_DATA_DIR, loadConfig, parseListen } from './config.ts';
+import { parseListen } from '../platform/config.ts';
+import { DEFAULT_DATA_DIR, loadConfig } from './config.ts';
 import { isLogError } from './errors.ts';
 import { defaultVerifyWorkers } from './verify-pool.ts';
 

@@ -25,7 +25,8 @@
 // Environment: VIGIL_DATABASE_URL (PostgreSQL; else PGlite in <dataDir>/db), VIGIL_DATABASE_SCHEMA
 // (the PostgreSQL schema holding the log, created if missing; default the server's search_path).
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { optInt, optString, parseListen, readConfigFile } from '../platform/config.ts';
 import { errorMessage, LogError } from './errors.ts';
 import { DEFAULT_MAX_REQUEST_BYTES } from './kinds/entry.ts';
 import { LOG_KEY_FILE } from './key.ts';
@@ -118,18 +119,7 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>, args: ConfigArgs): LogServeConfig {
   const problems: string[] = [];
-  let file: Record<string, unknown> = {};
-  let baseDir = process.cwd();
-  if (args.configFile !== undefined) {
-    baseDir = dirname(resolve(args.configFile));
-    try {
-      const raw: unknown = JSON.parse(readFileSync(args.configFile, 'utf8'));
-      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) problems.push('the config file: want a JSON object');
-      else file = raw as Record<string, unknown>;
-    } catch (err) {
-      problems.push(`couldn't read the config file ${args.configFile}: ${errorMessage(err)}`);
-    }
-  }
+  const { file, baseDir } = readConfigFile(args.configFile, problems);
   for (const k of Object.keys(file)) if (!FILE_KEYS.has(k)) problems.push(`unknown key ${JSON.stringify(k)}`);
   const str = (k: string) => optString(file[k], k, problems);
   const int = (k: string, min: number, max: number, def: number) => optInt(file[k], k, min, max, problems) ?? def;
@@ -196,31 +186,4 @@ function readPolicyFile(file: string, problems: string[]): string {
   return text;
 }
 
-/** parseListen parses HOST:PORT ([v6]:PORT allowed; port 0 picks a free one). */
-export function parseListen(s: string, problems: string[]): [string, number] {
-  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+):(0|[1-9][0-9]{0,4})$/.exec(s);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) {
-    problems.push(`listen: want HOST:PORT, got ${JSON.stringify(s)}`);
-    return ['127.0.0.1', 0];
-  }
-  return [m[1]!.replace(/^\[(.*)\]$/, '$1'), port];
-}
 
-function optString(v: unknown, where: string, problems: string[]): string | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || v === '') {
-    problems.push(`${where}: want a non-empty string`);
-    return undefined;
-  }
-  return v;
-}
-
-function optInt(v: unknown, where: string, min: number, max: number, problems: string[]): number | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    problems.push(`${where}: want an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
-    return undefined;
-  }
-  return v;
-}

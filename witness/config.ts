@@ -16,6 +16,7 @@
 //   }
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { optInt, optString, parseListen } from '../platform/config.ts';
 import { parseLogList } from '../tlog/log-list.ts';
 import { DEFAULT_MAX_WITNESS_BODY_BYTES } from '../tlog/witness-request.ts';
 import { WitnessError } from './errors.ts';
@@ -150,17 +151,6 @@ export function parseConfig(text: string, opts: ParseConfigOptions): WitnessConf
   return { name, listenHost, listenPort, dataDir, keyFile, databaseUrl, logs, logLists, maxBodyBytes, maxInFlight, pullTimeoutMs };
 }
 
-/** parseListen parses HOST:PORT ([v6]:PORT allowed; port 0 picks a free one). */
-export function parseListen(s: string, problems: string[]): [string, number] {
-  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+):(0|[1-9][0-9]{0,4})$/.exec(s);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) {
-    problems.push(`listen: want HOST:PORT, got ${JSON.stringify(s)}`);
-    return ['127.0.0.1', 0];
-  }
-  return [m[1]!.replace(/^\[(.*)\]$/, '$1'), port];
-}
-
 function parseLogs(v: unknown, problems: string[]): WitnessLogConfig[] {
   if (v === undefined) return [];
   if (!Array.isArray(v)) {
@@ -216,14 +206,6 @@ function asObject(v: unknown, where: string, keys: ReadonlySet<string>, problems
   return v as Record<string, unknown>;
 }
 
-function optString(v: unknown, where: string, problems: string[]): string | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || v === '') {
-    problems.push(`${where}: want a non-empty string`);
-    return undefined;
-  }
-  return v;
-}
 
 function parseStringList(v: unknown, where: string, problems: string[]): string[] {
   if (v === undefined) return [];
@@ -234,11 +216,3 @@ function parseStringList(v: unknown, where: string, problems: string[]): string[
   return v as string[];
 }
 
-function optInt(v: unknown, where: string, min: number, max: number, problems: string[]): number | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    problems.push(`${where}: want an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
-    return undefined;
-  }
-  return v;
-}
