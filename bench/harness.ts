@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { createInterface } from 'node:readline';
+import type { Queryable } from '../platform/db.ts';
 import { REPO_ROOT } from '../test/vectors.ts';
 
 /** BenchResult is one measured operation. */
@@ -126,6 +127,24 @@ export function processCpuMs(pid: number): number {
   // Fields 14 and 15 of /proc/<pid>/stat are utime and stime in clock ticks (100 Hz on Linux).
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/**
+ * pgBackendCpuMs sums the CPU time (user + system, ms) of the PostgreSQL server processes serving
+ * the connections named `applicationName` (pg_stat_activity), read from /proc: the database's
+ * share of a workload, apart from whatever else the server does. Read it before the pool closes.
+ */
+export async function pgBackendCpuMs(db: Queryable, applicationName: string): Promise<number> {
+  const rows = await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
+  let ms = 0;
+  for (const r of rows) {
+    try {
+      ms += processCpuMs(r.pid);
+    } catch {
+      // The backend exited between the query and the read: its time is lost, as for any ended process.
+    }
+  }
+  return ms;
 }
 
 /** stopChild sends SIGTERM (a clean exit, which writes a --cpu-prof profile) and waits for the exit. */

@@ -6,11 +6,15 @@
 // The log holds hashedrekord 0.0.2 leaves signed with 16 keys (P-256), repeated; one in 256 matches a rule.
 //
 // Then the same range jobs run by 1, 2 and 3 `vigil monitor work` processes over BullMQ (Redis),
-// 1,000 rules, measured from the enqueue to the last range committed.
+// 1,000 rules, measured from the enqueue to the last range committed. Each run also prints its CPU
+// per entry, the worker's and PostgreSQL's apart: on one machine they share the cores, so the
+// worker's own ceiling (1e6 / its µs per entry) is what a worker does with the database elsewhere.
 //
-//   npx tsx bench/monitor.ts                       10,240 entries per run
+//   npx tsx bench/monitor.ts                       10,240 entries per run, 4 jobs at once per worker
+//   VIGIL_BENCH_JOBS=2 npx tsx bench/monitor.ts    range jobs at once per worker (workerConcurrency)
 //   VIGIL_BENCH_ENTRIES=25600 npx tsx bench/monitor.ts
 //   VIGIL_BENCH_PROCS=0 npx tsx bench/monitor.ts   skip the multi-process part
+//   VIGIL_BENCH_WORKER_CPU_PROF=/tmp/prof npx tsx bench/monitor.ts   --cpu-prof the worker processes
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,9 +39,10 @@ import type { RuleSet, WatchRule } from '../monitor/rules.ts';
 import { startHarness } from '../test/monitor-harness.ts';
 import { EntryLog, keyFingerprint, newTestKey, serveFiles, signedLeaves } from '../test/monitor-log.ts';
 import { POSTGRES_URL, REDIS_URL, serviceAvailable } from '../test/services.ts';
-import { machineLine, printTable, type BenchResult } from './harness.ts';
+import { machineLine, pgBackendCpuMs, printTable, processCpuMs, stopChild, type BenchResult } from './harness.ts';
 
 const ENTRIES = Number(process.env.VIGIL_BENCH_ENTRIES ?? 10_240);
+const JOBS = Number(process.env.VIGIL_BENCH_JOBS ?? 4);
 const ORIGIN = 'bench.vigil.test/monitor';
 
 function rulesOf(n: number, hit: string): RuleSet {
@@ -52,13 +57,27 @@ function rulesOf(n: number, hit: string): RuleSet {
   return { rules, policies: [] };
 }
 
+/** CpuShare is where one run's CPU went, per entry: this process (worker, tailer and the log's file server) and PostgreSQL. */
+interface CpuShare {
+  name: string;
+  workerUs: number;
+  postgresUs: number;
+}
+
+const cpuShares: CpuShare[] = [];
+
 async function run(name: string, log: EntryLog, opts: { rules?: RuleSet; entryFormat?: 'rekor' | 'opaque'; indexEvents?: () => Promise<void> }): Promise<BenchResult> {
   const server = await serveFiles(log.files);
-  const h = await startHarness({ origin: ORIGIN, url: server.url, verifierKeys: [log.key.vkey], ...opts });
+  const h = await startHarness({ origin: ORIGIN, url: server.url, verifierKeys: [log.key.vkey], concurrency: JOBS, ...opts });
   try {
+    const schema = (await h.db.query<{ schema: string }>('SELECT current_schema() AS schema'))[0]!.schema;
+    const pg0 = await pgBackendCpuMs(h.db, schema);
+    const cpu0 = process.cpuUsage();
     const start = performance.now();
     const out = await h.poll(); // verify the checkpoint, record the ranges, run every range job
     const elapsed = performance.now() - start;
+    const cpu = process.cpuUsage(cpu0);
+    cpuShares.push({ name, workerUs: (cpu.user + cpu.system) / ENTRIES, postgresUs: ((await pgBackendCpuMs(h.db, schema)) - pg0) * 1000 / ENTRIES });
     if ((await h.cursor()) !== log.size) throw new Error(`${name}: cursor did not reach the head (${out.result}: ${out.message})`);
     return { name, opsPerSec: (ENTRIES * 1000) / elapsed, iterations: 1 };
   } finally {
@@ -69,7 +88,7 @@ async function run(name: string, log: EntryLog, opts: { rules?: RuleSet; entryFo
 
 async function main(): Promise<void> {
   if (!(await serviceAvailable('postgres'))) throw new Error('bench/monitor needs PostgreSQL');
-  console.log(`monitor pipeline, one worker process (2 jobs at once), ${ENTRIES} entries per run; ${machineLine()}`);
+  console.log(`monitor pipeline, one worker process (${JOBS} jobs at once), ${ENTRIES} entries per run; ${machineLine()}`);
   const keys = Array.from({ length: 16 }, () => newTestKey('P-256'));
   // One leaf in 256 is by the watched key (keys[0]): a finding per bundle, as a busy rule would have.
   const pool = [...signedLeaves(keys[0]!, 1), ...keys.slice(1).flatMap((k) => signedLeaves(k, 17))];
@@ -92,6 +111,12 @@ async function main(): Promise<void> {
     'fetch, verify, parse, index, match: 100000 rules': 'fetch, verify, parse, index, match: 1 rules',
     'fetch, verify, parse, index, match: 1000 rules': 'fetch, verify, parse, index, match: 1 rules',
   });
+  // Both share this machine's cores: a worker's own ceiling is 1e6 / its µs per entry, reached
+  // where the database runs elsewhere.
+  console.log('\nCPU per entry (µs): worker = the worker process(es) (in-process runs: also the tailer and the log file server); PostgreSQL = its backends for this run');
+  for (const c of cpuShares) {
+    console.log(`  ${c.name.padEnd(62)} worker ${c.workerUs.toFixed(1).padStart(6)}  PostgreSQL ${c.postgresUs.toFixed(1).padStart(6)}  (worker alone: ${(1000 / c.workerUs).toFixed(1)} k entries/s per core)`);
+  }
 }
 
 // runProcesses starts n `vigil monitor work` processes, waits for them, then records and enqueues
@@ -103,16 +128,21 @@ async function runProcesses(n: number, log: EntryLog, rules: RuleSet): Promise<B
   const prefix = `vb${randomBytes(4).toString('hex')}`;
   writeFileSync(join(dir, 'rules.json'), JSON.stringify(rules));
   const logConfig = { origin: ORIGIN, url: server.url, verifierKeys: [log.key.vkey] };
-  writeFileSync(join(dir, 'monitor.json'), JSON.stringify({ logs: [logConfig], rulesFile: 'rules.json', workerConcurrency: 2 }));
+  writeFileSync(join(dir, 'monitor.json'), JSON.stringify({ logs: [logConfig], rulesFile: 'rules.json', workerConcurrency: JOBS }));
   const db = await openDb({ url: POSTGRES_URL, schema });
   await migrateMonitor(db, SEARCH_MIGRATIONS);
-  const env = { ...process.env, VIGIL_DATABASE_URL: POSTGRES_URL, VIGIL_DATABASE_SCHEMA: schema, VIGIL_REDIS_URL: REDIS_URL, VIGIL_REDIS_PREFIX: prefix, VIGIL_LOG_LEVEL: 'warn' };
+  const dbUrl = new URL(POSTGRES_URL);
+  dbUrl.searchParams.set('application_name', schema);
+  const env = { ...process.env, VIGIL_DATABASE_URL: dbUrl.toString(), VIGIL_DATABASE_SCHEMA: schema, VIGIL_REDIS_URL: REDIS_URL, VIGIL_REDIS_PREFIX: prefix, VIGIL_LOG_LEVEL: 'warn' };
   const children: ChildProcess[] = [];
+  // VIGIL_BENCH_WORKER_CPU_PROF=<dir>: --cpu-prof each worker (written at its SIGTERM exit).
+  const prof = process.env.VIGIL_BENCH_WORKER_CPU_PROF;
+  const profileArgs = prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [];
   const queue = await openQueue<RangeJob>({ name: MONITOR_QUEUE_NAME, redisUrl: REDIS_URL, prefix });
   try {
     await Promise.all(
       Array.from({ length: n }, () => {
-        const child = spawn(process.execPath, ['--import', 'tsx', 'bin/vigil.ts', 'monitor', 'work', '--config', join(dir, 'monitor.json')], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+        const child = spawn(process.execPath, [...profileArgs, '--import', 'tsx', 'bin/vigil.ts', 'monitor', 'work', '--config', join(dir, 'monitor.json')], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
         children.push(child);
         return new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
       }),
@@ -122,6 +152,8 @@ async function runProcesses(n: number, log: EntryLog, rules: RuleSet): Promise<B
     const tailer = new LogTailer(followed, { entriesPerJob: 256, requeueAfterMs: 600_000, unreachableAfterMs: 600_000 }, {
       db, queue, client: createLogClient(followed, 10_000), metrics: newMonitorMetrics(createMetricsRegistry({}, false)), logger: silentLogger(), clock: systemClock,
     });
+    const workerCpu0 = children.reduce((t, c) => t + processCpuMs(c.pid!), 0);
+    const pg0 = await pgBackendCpuMs(db, schema);
     const start = performance.now();
     await tailer.poll(1n);
     for (;;) {
@@ -130,9 +162,12 @@ async function runProcesses(n: number, log: EntryLog, rules: RuleSet): Promise<B
       await new Promise((r) => setTimeout(r, 20));
     }
     const elapsed = performance.now() - start;
-    return { name: `${n} worker process${n > 1 ? 'es' : ''} (2 jobs each)`, opsPerSec: (ENTRIES * 1000) / elapsed, iterations: 1 };
+    const name = `${n} worker process${n > 1 ? 'es' : ''} (${JOBS} jobs each)`;
+    const workerMs = children.reduce((t, c) => t + processCpuMs(c.pid!), 0) - workerCpu0;
+    cpuShares.push({ name, workerUs: (workerMs * 1000) / ENTRIES, postgresUs: (((await pgBackendCpuMs(db, schema)) - pg0) * 1000) / ENTRIES });
+    return { name, opsPerSec: (ENTRIES * 1000) / elapsed, iterations: 1 };
   } finally {
-    for (const c of children) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => stopChild(c)));
     await queue.close();
     await db.query(`DROP SCHEMA ${schema} CASCADE`);
     await db.close();

@@ -75,6 +75,26 @@ function suite(open: () => Promise<{ db: Db; drop: () => Promise<void> }>) {
     expect(before[0]).toBe(12n);
   });
 
+  it('serves issuer and time searches from the partial indexes (rows without issuer or time are not in them)', async () => {
+    // With sequential scans priced out, the plan shows whether the partial index can answer the
+    // search's own predicates: `=` and `>=` imply NOT NULL, which is the index's WHERE.
+    const plan = async (where: string, param: string | number) =>
+      opened.db.transaction(async (tx) => {
+        await tx.query('SET LOCAL enable_seqscan = off');
+        const rows = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN SELECT log_index FROM monitor_search_entries e WHERE ${where}`, [param]);
+        return rows.map((r) => r['QUERY PLAN']).join('\n');
+      });
+    expect(await plan('e.issuer_norm = $1', 'https://token.actions.githubusercontent.com')).toContain('monitor_search_issuer_idx');
+    expect(await plan('e.signed_at >= $1', 0)).toContain('monitor_search_time_idx');
+    const partial = await opened.db.query<{ indexname: string; indexdef: string }>(
+      "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'monitor_search_entries' AND indexname IN ('monitor_search_issuer_idx', 'monitor_search_time_idx') ORDER BY indexname",
+    );
+    expect(partial.map((r) => [r.indexname, /WHERE \(\w+ IS NOT NULL\)/.test(r.indexdef)])).toEqual([
+      ['monitor_search_issuer_idx', true],
+      ['monitor_search_time_idx', true],
+    ]);
+  });
+
   it('finds by artifact digest, with or without an algorithm prefix', async () => {
     expect(await all(opened.db, { digest: corpus.releaseDigest })).toEqual([2n]);
     expect(await all(opened.db, { digest: `sha256:${corpus.releaseDigest.toUpperCase()}` })).toEqual([2n]);

@@ -2,8 +2,12 @@
 // default runs PostgreSQL itself in WASM (PGlite) in the data folder. The SQL is the same for both,
 // and so are the row shapes: int8 comes back as bigint and bytea as Uint8Array.
 
-/** SqlParam is a value that may be bound to a `$n` placeholder. Every statement is parameterised. */
-export type SqlParam = string | number | bigint | boolean | Uint8Array | Date | null;
+/**
+ * SqlParam is a value that may be bound to a `$n` placeholder. Every statement is parameterised.
+ * An array binds a one-dimensional SQL array (cast it: `$1::text[]`, `$2::bytea[]`), for
+ * `unnest`-based batch statements.
+ */
+export type SqlParam = string | number | bigint | boolean | Uint8Array | Date | null | readonly (string | Uint8Array | null)[];
 
 /** Queryable runs one parameterised statement and returns its rows. */
 export interface Queryable {

@@ -13,7 +13,11 @@ export function freshSchemaName(prefix: string): string {
 /** openTestPg opens PostgreSQL on a fresh schema; drop() removes the schema. */
 export async function openTestPg(prefix: string): Promise<{ db: Db; drop: () => Promise<void> }> {
   const schema = freshSchemaName(prefix);
-  const db = await openDb({ url: POSTGRES_URL, schema });
+  // The schema names the connections too (pg_stat_activity.application_name): a bench can find
+  // its own backends, and a stuck test's connections say whose they are.
+  const url = new URL(POSTGRES_URL);
+  url.searchParams.set('application_name', schema);
+  const db = await openDb({ url: url.toString(), schema });
   return {
     db,
     drop: async () => {

@@ -32,6 +32,8 @@ export interface HarnessOptions {
   rules?: RuleSet;
   database?: 'pg' | 'pglite';
   indexEvents?: IndexEvents;
+  /** concurrency is how many range jobs run at once (default 2). */
+  concurrency?: number;
 }
 
 /** MonitorHarness is a monitor under test. */
@@ -80,7 +82,7 @@ export async function startHarness(o: HarnessOptions): Promise<MonitorHarness> {
     logger,
     clock,
   });
-  const consumer = queue.consume(handler, { concurrency: 2 });
+  const consumer = queue.consume(handler, { concurrency: o.concurrency ?? 2 });
   return {
     db,
     log,
