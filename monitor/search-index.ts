@@ -115,9 +115,12 @@ export async function indexEvents(tx: Queryable, events: readonly SigningEvent[]
 // indexing. The leaf bytes, kept verbatim in body, still say exactly what was logged.
 const NOT_STORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
+// Any U+0000 or surrogate at all: the cheap test that lets almost every string skip the replace.
+const MAYBE_NOT_STORABLE = /[\u0000\uD800-\uDFFF]/;
+
 /** toPgText replaces what PostgreSQL text cannot hold (U+0000, lone surrogates) with U+FFFD. */
 export function toPgText(s: string): string {
-  return s.replace(NOT_STORABLE, '\uFFFD');
+  return MAYBE_NOT_STORABLE.test(s) ? s.replace(NOT_STORABLE, '\uFFFD') : s;
 }
 
 // JSON.stringify writes U+0000 as \u0000 and a lone surrogate as \udXXX (ES2019 well-formed
