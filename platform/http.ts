@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { Histogram, type Registry } from 'prom-client';
@@ -84,10 +84,14 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-/** listen starts app on host:port (port 0 picks a free one) and resolves once it accepts. */
-export function listen(app: Express, host: string, port: number): Promise<Listening> {
+/**
+ * listen serves app on host:port (port 0 picks a free one) and resolves once it accepts. app is any
+ * node:http request listener: an Express app, or a plain handler such as the witness's.
+ */
+export function listen(app: RequestListener, host: string, port: number): Promise<Listening> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host);
+    const server = createServer(app);
+    server.listen(port, host);
     server.keepAliveTimeout = 65_000;
     server.once('error', reject);
     server.once('listening', () => {

@@ -1,17 +1,17 @@
-// A witness node served over loopback HTTP for tests: the real WitnessNode, createWitnessApp and
+// A witness node served over loopback HTTP for tests: the real WitnessNode, createWitnessHandler and
 // SQL store (PgWitnessStore on the Db the test opened, behind the cache as in main.ts), a fresh
 // key, and a manual clock.
 import express from 'express';
 import type { Registry } from 'prom-client';
 import { manualClock } from '../platform/clock.ts';
 import type { Db } from '../platform/db.ts';
-import { listen } from '../platform/http.ts';
+import { listen, type Listening } from '../platform/http.ts';
 import { silentLogger } from '../platform/logger.ts';
 import { createMetricsRegistry } from '../platform/metrics.ts';
 import { newCosignatureSigner, newCosignatureVerifier, type CosignatureVerifier } from '../tlog/cosignature.ts';
 import { generateEd25519Seed } from '../tlog/note-ed25519.ts';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_IN_FLIGHT } from '../witness/config.ts';
-import { createWitnessApp } from '../witness/http.ts';
+import { createWitnessHandler } from '../witness/http.ts';
 import { newWitnessMetrics } from '../witness/metrics.ts';
 import { LogRateLimiter } from '../witness/rate-limit.ts';
 import { migrateWitnessDb } from '../witness/schema.ts';
@@ -74,9 +74,10 @@ export async function startTestWitnessServer(db: Db, logs: readonly FollowedLogS
       rateLimiter: new LogRateLimiter(opts.qpd ?? new Map(), clock),
     },
   );
-  let app = createWitnessApp({ maxBodyBytes }, { node, logger: silentLogger(), registry });
-  if (opts.prefix !== undefined) app = express().use(opts.prefix, app);
-  const server = await listen(app, '127.0.0.1', 0);
+  const handler = createWitnessHandler({ maxBodyBytes }, { node, logger: silentLogger(), registry });
+  const server: Listening = opts.prefix === undefined
+    ? await listen(handler, '127.0.0.1', 0)
+    : await listen(express().use(opts.prefix, handler), '127.0.0.1', 0);
   return {
     url: `${server.url}${opts.prefix ?? ''}`,
     node,

@@ -1,10 +1,10 @@
-// The one HTTP server of `vigil up`: every component's Express app is mounted at its path on one
-// port (DESIGN.md paths: the log at the root, each witness under /witness/<name>/). Mount points
-// are declared before the server listens, in order (most specific first, the root last, since the
-// log's app answers every path it does not know with a 404); a component whose app is not ready
-// yet (the log starts after the port is known, because its witness policy names the URLs) answers
-// 503 with Retry-After.
-import express, { type Express, type Request, type Response } from 'express';
+// The one HTTP server of `vigil up`: every component's Express app (a witness's: its request
+// handler) is mounted at its path on one port (DESIGN.md paths: the log at the root, each witness
+// under /witness/<name>/). Mount points are declared before the server listens, in order (most
+// specific first, the root last, since the log's app answers every path it does not know with a
+// 404); a component whose app is not ready yet (the log starts after the port is known, because
+// its witness policy names the URLs) answers 503 with Retry-After.
+import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
 import type { ErrorBody } from '../platform/http.ts';
 
 /**
@@ -16,7 +16,8 @@ export interface UpComponent {
   readonly name: string;
   /** mountPath is '/' or '/<segment>/...' without a final slash. */
   readonly mountPath: string;
-  readonly app: Express;
+  /** app is an Express app, or a request handler such as a witness's (witness/http.ts). */
+  readonly app: RequestHandler;
   /** close stops the component (its database is closed by whoever opened it). */
   close(): Promise<void>;
 }
@@ -35,7 +36,7 @@ export function createUpMounts(mountPaths: readonly string[]): UpMounts {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
-  const apps = new Map<string, Express | undefined>(mountPaths.map((p) => [p, undefined]));
+  const apps = new Map<string, RequestHandler | undefined>(mountPaths.map((p) => [p, undefined]));
   const components: UpComponent[] = [];
   for (const path of mountPaths) {
     app.use(path, (req: Request, res: Response, next) => {

@@ -2,7 +2,6 @@
 // loads the key and starts the HTTP server and the pollers. `vigil witness serve` calls
 // runWitnessServe; `vigil up` calls startWitness for each of its witnesses and mounts their apps.
 import { join } from 'node:path';
-import type { Express } from 'express';
 import type { Registry } from 'prom-client';
 import { systemClock, type Clock } from '../platform/clock.ts';
 import { openDb, type Db } from '../platform/db.ts';
@@ -12,7 +11,7 @@ import { createMetricsRegistry } from '../platform/metrics.ts';
 import type { CosignatureSigner } from '../tlog/cosignature.ts';
 import { loadConfig, type ConfigArgs, type WitnessConfig } from './config.ts';
 import { WitnessError } from './errors.ts';
-import { createWitnessApp } from './http.ts';
+import { createWitnessHandler, type WitnessHandler } from './http.ts';
 import { initWitnessKey, loadWitnessKey } from './key.ts';
 import { newWitnessMetrics } from './metrics.ts';
 import { startPulling, type PullOutcome, type PullTarget, type Pulling } from './pull.ts';
@@ -40,10 +39,13 @@ export interface StartWitnessDeps {
   readonly onPoll?: (target: PullTarget, outcome: PullOutcome) => void;
 }
 
-/** StartedWitness is a running witness without a listener: mount `app` anywhere. */
+/**
+ * StartedWitness is a running witness without a listener: `app` is a node:http request listener,
+ * served by platform/http.ts listen or mounted in an Express app with `app.use(path, app)`.
+ */
 export interface StartedWitness {
   readonly node: WitnessNode;
-  readonly app: Express;
+  readonly app: WitnessHandler;
   readonly store: WitnessStore;
   /** stop stops the pollers (the caller closes its server and database). */
   stop(): Promise<void>;
@@ -63,7 +65,7 @@ export async function startWitness(config: WitnessRunConfig, deps: StartWitnessD
   const rateLimiter = new LogRateLimiter(qpd, deps.clock);
   const node = new WitnessNode(config, { logs, store, signer: deps.signer, clock: deps.clock, logger: deps.logger, metrics, rateLimiter });
   await node.primeMetrics();
-  const app = createWitnessApp(config, { node, logger: deps.logger, registry: deps.registry });
+  const app = createWitnessHandler(config, { node, logger: deps.logger, registry: deps.registry });
   const targets: PullTarget[] = config.logs.flatMap((l) => (l.pull === undefined ? [] : [{ log: logs.get(l.origin)!, pull: l.pull }]));
   const pullDeps = { node, store, logger: deps.logger, metrics, timeoutMs: config.pullTimeoutMs, maxCheckpointBytes: config.maxBodyBytes };
   const pulling: Pulling = startPulling(targets, pullDeps, deps.onPoll);
