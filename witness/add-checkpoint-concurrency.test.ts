@@ -1,9 +1,13 @@
 // The witness's one security property under concurrency, crashes and arbitrary request sequences:
 // it never cosigns two inconsistent checkpoints of one origin (DESIGN, Security model), and it
-// persists before it answers (c2sp.org/tlog-witness, add-checkpoint).
+// persists before it answers (c2sp.org/tlog-witness, add-checkpoint). The fork race runs on the
+// memory store and on the SQL store (group-committed swaps) over PostgreSQL and PGlite.
 import fc from 'fast-check';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../platform/db.ts';
+import { openTestPg, openTestPglite } from '../test/db.ts';
+import { serviceAvailable } from '../test/services.ts';
 import { formatCheckpoint, openCheckpoint } from '../tlog/checkpoint.ts';
 import { verifyCosignatureLine } from '../tlog/cosignature.ts';
 import { equalBytes, type Hash } from '../tlog/merkle.ts';
@@ -12,6 +16,8 @@ import { generateSignerKey, parseVerifierKey } from '../tlog/note-key.ts';
 import { formatAddCheckpointRequest } from '../tlog/witness-request.ts';
 import { forkedTestLogs, newTestLog, newTestWitness, testLeaves, type TestLog } from '../test/witness-log.ts';
 import { MAX_ADD_CHECKPOINT_ATTEMPTS, processAddCheckpoint, type AddCheckpointResponse } from './add-checkpoint.ts';
+import { migrateWitnessDb } from './schema.ts';
+import { PgWitnessStore } from './store-pg.ts';
 import type { CosignedCheckpoint, WitnessStore, WitnessTreeState } from './store.ts';
 
 const ORIGIN = 'example.com/forked-log';
@@ -67,12 +73,13 @@ interface Cosigned {
  * raceForks sends `count` add-checkpoint requests at once, each for a random (old, size) pair of
  * one of two forks that share `common` leaves, and returns the cosigned checkpoints.
  */
-async function raceForks(opts: { seed: number; count: number; common: number; size: number; spreadTurns: number; broken?: boolean }) {
+async function raceForks(opts: { seed: number; count: number; common: number; size: number; spreadTurns: number; broken?: boolean; base?: WitnessStore; origin?: string }) {
+  const origin = opts.origin ?? ORIGIN;
   const rand = mulberry32(opts.seed);
-  const forks = forkedTestLogs(ORIGIN, opts.common, opts.size);
+  const forks = forkedTestLogs(origin, opts.common, opts.size);
   const stats = { swapsLost: 0 };
-  const w = newTestWitness([{ origin: ORIGIN, vkeys: [forks[0].vkey] }], {
-    wrapStore: (m) => yieldingStore(opts.broken ? blindStore(m) : m, rand, stats),
+  const w = newTestWitness([{ origin, vkeys: [forks[0].vkey] }], {
+    wrapStore: (m) => yieldingStore(opts.broken ? blindStore(opts.base ?? m) : (opts.base ?? m), rand, stats),
   });
   const requests: Array<{ fork: number; size: bigint; body: string; delay: number }> = [];
   for (let i = 0; i < opts.count; i++) {
@@ -97,7 +104,7 @@ async function raceForks(opts: { seed: number; count: number; common: number; si
     expect(verifyCosignatureLine(w.verifier, text, res.body.trimEnd())).toBeGreaterThan(0n);
     cosigned.push({ fork: r.fork, size: r.size });
   });
-  return { forks, w, stats, responses, cosigned, final: await w.memory.getLatest(ORIGIN) };
+  return { forks, w, stats, responses, cosigned, final: await (opts.base ?? w.memory).getLatest(origin) };
 }
 
 /** inconsistentPairs lists pairs of cosigned checkpoints that no single history contains. */
@@ -113,14 +120,13 @@ function inconsistentPairs(forks: readonly TestLog[], cosigned: readonly Cosigne
   return bad;
 }
 
-describe('add-checkpoint under 1,000 concurrent requests from two forks of one log', () => {
-  it.each([1, 2, 3])('seed %i: cosigns only checkpoints of one history, and ends in a state extending all of them', async (seed) => {
-    const { forks, w, stats, responses, cosigned, final } = await raceForks({ seed, count: 1000, common: 4, size: 24, spreadTurns: 40 });
+/** expectOneHistory checks a fork race: only checkpoints of one history, the final state the largest. */
+function expectOneHistory({ forks, w, stats, responses, cosigned, final }: Awaited<ReturnType<typeof raceForks>>, minDistinctSizes = 6): void {
     expect(responses.every((r) => [200, 409, 422].includes(r.status))).toBe(true);
     expect(inconsistentPairs(forks, cosigned)).toEqual([]);
     // The run really interleaved: swaps were lost and re-decided, and the tree grew several times.
     expect(stats.swapsLost).toBeGreaterThan(0);
-    expect(new Set(cosigned.map((c) => c.size)).size).toBeGreaterThan(5);
+    expect(new Set(cosigned.map((c) => c.size)).size).toBeGreaterThanOrEqual(minDistinctSizes);
     // The final state is the largest cosigned tree and every cosigned checkpoint is its prefix.
     const finalFork = forks.find((f) => equalBytes(f.rootAt(final!.size), final!.root))!;
     expect(final!.size).toBe(cosigned.reduce((m, c) => (c.size > m ? c.size : m), 0n));
@@ -129,6 +135,11 @@ describe('add-checkpoint under 1,000 concurrent requests from two forks of one l
     const opened = openCheckpoint(final!.note, [parseVerifierKey(forks[0].vkey), w.verifier]);
     expect(opened.note.verified).toHaveLength(2);
     expect(opened.checkpoint.size).toBe(final!.size);
+}
+
+describe('add-checkpoint under 1,000 concurrent requests from two forks of one log', () => {
+  it.each([1, 2, 3])('seed %i: cosigns only checkpoints of one history, and ends in a state extending all of them', async (seed) => {
+    expectOneHistory(await raceForks({ seed, count: 1000, common: 4, size: 24, spreadTurns: 40 }));
   });
 
   it('catches a store that writes without comparing (the check above is not vacuous)', async () => {
@@ -141,6 +152,50 @@ describe('add-checkpoint under 1,000 concurrent requests from two forks of one l
   });
 });
 
+const hasPostgres = await serviceAvailable('postgres');
+
+/**
+ * sqlForkRace runs the fork race on PgWitnessStore: its swaps queue while one statement is in
+ * flight and go to the database in batches, so this checks the group commit under real races.
+ */
+function sqlForkRace(name: string, open: () => Promise<{ db: Db; drop: () => Promise<void> }>): void {
+  describe(name, () => {
+    let db: Db;
+    let drop: () => Promise<void>;
+    beforeAll(async () => {
+      ({ db, drop } = await open());
+      await migrateWitnessDb(db);
+    });
+    afterAll(async () => drop());
+
+    // Four forked logs race at once on one store: swaps of one origin go one per statement, so
+    // it takes several origins for statements to carry several swaps.
+    it.each([1, 2])('seed %i: cosigns only checkpoints of one history per log, with swaps committed in batches', async (seed) => {
+      let statements = 0;
+      let swaps = 0;
+      const counting: Db = {
+        kind: db.kind,
+        query: (sql, params) => ((statements += sql.includes('json_to_recordset') ? 1 : 0), db.query(sql, params)),
+        transaction: (fn) => db.transaction(fn),
+        close: () => db.close(),
+      };
+      const store = new PgWitnessStore(counting, `race-${seed}.example/witness`);
+      const counted: WitnessStore = {
+        getLatest: (o) => store.getLatest(o),
+        compareAndSwap: (o, e, n) => (swaps++, store.compareAndSwap(o, e, n)),
+      };
+      const races = await Promise.all([0, 1, 2, 3].map((k) =>
+        raceForks({ seed: seed * 10 + k, count: 400, common: 4, size: 24, spreadTurns: 40, base: counted, origin: `example.com/forked-log-${k}` })));
+      // With database round trips the race is shorter than in memory: fewer distinct sizes.
+      for (const race of races) expectOneHistory(race, 1);
+      // Swaps shared statements: the batched path really ran.
+      expect(statements).toBeLessThan(swaps);
+    });
+  });
+}
+
+describe.skipIf(!hasPostgres)('add-checkpoint race on the SQL store', () => sqlForkRace('PostgreSQL', () => openTestPg('witness_race')));
+sqlForkRace('add-checkpoint race on the SQL store: PGlite', openTestPglite);
 
 describe('add-checkpoint when the store fails or races', () => {
   const log = newTestLog('example.com/log', testLeaves('leaf', 8));
