@@ -2,7 +2,7 @@
 import { decodeBase64, encodeBase64 } from './base64.ts';
 import { TlogError } from './errors.ts';
 import { HASH_SIZE, MAX_UINT64, type Hash } from './merkle.ts';
-import { verifyNote, type NoteVerifier, type ParsedNote, type VerifiedNote, type VerifierList } from './note.ts';
+import { verifyNote, verifyNoteAsync, type NoteVerifier, type ParsedNote, type VerifiedNote, type VerifierList } from './note.ts';
 
 
 const DECIMAL_UINT = /^(?:0|[1-9][0-9]{0,19})$/; // no leading zeroes; 20 digits bound 2^64 - 1
@@ -91,7 +91,19 @@ export function openCheckpoint<V extends NoteVerifier>(
   options: { origin?: string } = {},
 ): OpenedCheckpoint<V> {
   // note is attacker-controlled.
-  const verified = verifyNote(note, verifiers);
+  return checkpointOf(verifyNote(note, verifiers), options);
+}
+
+/** openCheckpointAsync is openCheckpoint with the signatures checked by verifyNoteAsync (off the event loop). */
+export async function openCheckpointAsync<V extends NoteVerifier>(
+  note: string | Uint8Array | ParsedNote,
+  verifiers: readonly V[] | VerifierList<V>,
+  options: { origin?: string } = {},
+): Promise<OpenedCheckpoint<V>> {
+  return checkpointOf(await verifyNoteAsync(note, verifiers), options);
+}
+
+function checkpointOf<V extends NoteVerifier>(verified: VerifiedNote<V>, options: { origin?: string }): OpenedCheckpoint<V> {
   const checkpoint = parseCheckpoint(verified.text);
   if (options.origin !== undefined && checkpoint.origin !== options.origin) {
     throw malformed(`checkpoint origin ${JSON.stringify(checkpoint.origin)} is not ${JSON.stringify(options.origin)}`);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { describeVectors, hex, readVectorJson } from '../test/vectors.ts';
 import { errorCodeOf } from '../test/tlog-errors.ts';
-import type { TlogErrorCode } from './errors.ts';
+import type { TlogError, TlogErrorCode } from './errors.ts';
 import {
   MAX_NOTE_SIGNATURES,
   formatNote,
@@ -12,9 +12,10 @@ import {
   parseNote,
   signNote,
   verifyNote,
+  verifyNoteAsync,
   type NoteSignature,
 } from './note.ts';
-import { newEd25519Signer } from './note-ed25519.ts';
+import { newEd25519Signer, type VerifierKey } from './note-ed25519.ts';
 import { formatVerifierKey, parseSigner, parseVerifierKey } from './note-key.ts';
 
 const SIGNED_NOTE = 'note/signed-note.json';
@@ -75,6 +76,40 @@ describeVectors(`signed notes: ${SIGNED_NOTE}`, () => {
         expect(got.verified.map((s) => s.verifier.name)).toEqual(c.want.verified);
         if (c.want.unverified) expect(got.unverified.map((s) => s.name)).toEqual(c.want.unverified);
         if (c.want.unverified_count !== undefined) expect(got.unverified).toHaveLength(c.want.unverified_count);
+      });
+    }
+  });
+
+  // verifyNoteAsync checks the same signatures on libuv's thread pool: the same answer and error
+  // as verifyNote for every case, and the Ed25519 verifiers really take the asynchronous path.
+  describe('open_cases through verifyNoteAsync', () => {
+    for (const c of go.open_cases) {
+      it(c.desc, async () => {
+        const note: string = c.note ?? c.note_repeat.prefix + c.note_repeat.line.repeat(c.note_repeat.count);
+        let asyncChecks = 0;
+        const verifiers = c.verifiers.map(parseVerifierKey).map((v: VerifierKey) => ({
+          ...v,
+          verifyAsync: (msg: Uint8Array, sig: Uint8Array) => {
+            asyncChecks++;
+            return v.verifyAsync!(msg, sig);
+          },
+        }));
+        const sync = (() => {
+          try {
+            return verifyNote(note, verifiers);
+          } catch (err) {
+            return (err as TlogError).code;
+          }
+        })();
+        const got = await verifyNoteAsync(note, verifiers).catch((err: TlogError) => err.code);
+        if (typeof sync === 'string') {
+          expect(got).toBe(sync);
+          return;
+        }
+        expect(typeof got).not.toBe('string');
+        const v = got as typeof sync;
+        expect([v.text, v.verified.map((s) => s.verifier.name), v.unverified]).toEqual([sync.text, sync.verified.map((s) => s.verifier.name), sync.unverified]);
+        expect(asyncChecks).toBeGreaterThan(0);
       });
     }
   });

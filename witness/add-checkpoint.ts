@@ -5,7 +5,7 @@
 // of the spec. The checks run in the order of Sunlight's witness (internal/witness/witness.go),
 // the strictest implementation: parse (400), origin (404), signature (403), checkpoint text and
 // extension lines (400), old > size (400), size-0 root (422), old ≠ latest size (409), proof (422).
-import { formatCheckpoint, openCheckpoint, type Checkpoint, type OpenedCheckpoint } from '../tlog/checkpoint.ts';
+import { formatCheckpoint, openCheckpoint, openCheckpointAsync, type Checkpoint, type OpenedCheckpoint } from '../tlog/checkpoint.ts';
 import { signCosignature, type CosignatureSigner } from '../tlog/cosignature.ts';
 import { isTlogError } from '../tlog/errors.ts';
 import { EMPTY_ROOT, equalBytes, type Hash } from '../tlog/merkle.ts';
@@ -117,7 +117,11 @@ export async function processAddCheckpoint(body: Uint8Array | string, deps: AddC
   try {
     const found = findAddCheckpointLog(body, deps.logs, deps.maxBodyBytes);
     origin = found.log.origin;
-    const { cosignature, decision } = await commitAddCheckpoint(verifyAddCheckpointRequest(found), deps);
+    // The log's signature, the largest CPU cost of a request (~0.1 ms), is checked on libuv's
+    // thread pool: the event loop serves other requests meanwhile (bench/witness: the closed-loop
+    // maximum rose from ~3.0k to ~3.7k requests/s on PostgreSQL, ~2.4k to ~3.0k on PGlite).
+    const opened = await openLogCheckpointAsync(found.request.checkpointNote, found.log);
+    const { cosignature, decision } = await commitAddCheckpoint(checkAddCheckpointRequest(found, opened), deps);
     return { status: 200, contentType: WITNESS_TEXT_CONTENT_TYPE, body: cosignature, origin, decision };
   } catch (err) {
     const response = formatAddCheckpointError(asWitnessError(err));
@@ -152,7 +156,8 @@ export function openAddCheckpointRequest(
   logs: FollowedLogs,
   maxBodyBytes = DEFAULT_MAX_WITNESS_BODY_BYTES,
 ): OpenedAddCheckpoint {
-  return verifyAddCheckpointRequest(findAddCheckpointLog(body, logs, maxBodyBytes));
+  const found = findAddCheckpointLog(body, logs, maxBodyBytes);
+  return checkAddCheckpointRequest(found, openLogCheckpoint(found.request.checkpointNote, found.log));
 }
 
 interface FoundAddCheckpoint {
@@ -177,9 +182,8 @@ function findAddCheckpointLog(body: Uint8Array | string, logs: FollowedLogs, max
   return { request, log };
 }
 
-// verifyAddCheckpointRequest checks the log's signature (403) and the checkpoint text (400).
-function verifyAddCheckpointRequest({ request, log }: FoundAddCheckpoint): OpenedAddCheckpoint {
-  const { checkpoint, note: verified } = openLogCheckpoint(request.checkpointNote, log);
+// checkAddCheckpointRequest checks the text of a checkpoint whose log signature verified (400).
+function checkAddCheckpointRequest({ request, log }: FoundAddCheckpoint, { checkpoint, note: verified }: OpenedCheckpoint<VerifierKey>): OpenedAddCheckpoint {
   if (checkpoint.extensions.length > 0) {
     throw new WitnessError('checkpoint_extensions', 'invalid checkpoint: extension lines are not supported');
   }
@@ -277,23 +281,37 @@ export async function getCosignedCheckpoint(origin: string, store: WitnessStore)
   return (await readLatest(store, origin))?.note;
 }
 
+// openLogCheckpoint verifies the log's signature (403) and parses the checkpoint (400).
 function openLogCheckpoint(note: string, log: FollowedLog): OpenedCheckpoint<VerifierKey> {
   try {
     return openCheckpoint(note, log.verifiers, { origin: log.origin });
   } catch (err) {
-    if (!isTlogError(err)) throw err;
-    switch (err.code) {
-      case 'malformed_note':
-        throw new WitnessError('malformed_note', `invalid signature: the checkpoint note does not parse: ${err.message}`, { cause: err });
-      case 'unverified_note':
-        throw new WitnessError('unverified_checkpoint', 'invalid signature: no signature by a trusted key of this log', { cause: err });
-      case 'invalid_signature':
-        throw new WitnessError('invalid_signature', `invalid signature: ${err.message}`, { cause: err });
-      case 'malformed_checkpoint':
-        throw new WitnessError('malformed_checkpoint', `invalid checkpoint: ${err.message}`, { cause: err });
-      default: // 'ambiguous_key': newFollowedLogs refuses two keys with one (name, key ID).
-        throw new WitnessError('internal_error', `couldn't verify the checkpoint: ${err.message}`, { cause: err });
-    }
+    throw logCheckpointError(err);
+  }
+}
+
+// openLogCheckpointAsync is openLogCheckpoint with the signatures checked on libuv's thread pool.
+async function openLogCheckpointAsync(note: string, log: FollowedLog): Promise<OpenedCheckpoint<VerifierKey>> {
+  try {
+    return await openCheckpointAsync(note, log.verifiers, { origin: log.origin });
+  } catch (err) {
+    throw logCheckpointError(err);
+  }
+}
+
+function logCheckpointError(err: unknown): unknown {
+  if (!isTlogError(err)) return err;
+  switch (err.code) {
+    case 'malformed_note':
+      return new WitnessError('malformed_note', `invalid signature: the checkpoint note does not parse: ${err.message}`, { cause: err });
+    case 'unverified_note':
+      return new WitnessError('unverified_checkpoint', 'invalid signature: no signature by a trusted key of this log', { cause: err });
+    case 'invalid_signature':
+      return new WitnessError('invalid_signature', `invalid signature: ${err.message}`, { cause: err });
+    case 'malformed_checkpoint':
+      return new WitnessError('malformed_checkpoint', `invalid checkpoint: ${err.message}`, { cause: err });
+    default: // 'ambiguous_key': newFollowedLogs refuses two keys with one (name, key ID).
+      return new WitnessError('internal_error', `couldn't verify the checkpoint: ${err.message}`, { cause: err });
   }
 }
 
