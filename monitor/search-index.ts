@@ -97,15 +97,9 @@ export async function indexEvents(tx: Queryable, events: readonly SigningEvent[]
   for (let i = 0; i < unique.length; i += MAX_EVENTS_PER_STATEMENT) {
     const batch = unique.slice(i, i + MAX_EVENTS_PER_STATEMENT);
     await tx.query(INSERT_ENTRIES, entryColumns(batch));
-    const digests = firstPerKey(
-      batch.flatMap((e) => e.artifactDigests.map((d) => ({ key: d.hex, kind: d.algorithm, e }))),
-      (r) => `${r.key}\n${r.e.logOrigin}\n${r.e.index}`,
-    );
+    const digests = sideRows(batch, (e) => e.artifactDigests.map((d) => ({ key: d.hex, kind: d.algorithm })));
     if (digests.length > 0) await tx.query(INSERT_DIGESTS, sideColumns(digests));
-    const namespaces = firstPerKey(
-      batch.flatMap((e) => e.namespaces.map((n) => ({ key: normaliseNamespace(n.value), kind: n.kind, e }))),
-      (r) => `${r.key}\n${r.e.logOrigin}\n${r.e.index}`,
-    );
+    const namespaces = sideRows(batch, (e) => e.namespaces.map((n) => ({ key: normaliseNamespace(n.value), kind: n.kind })));
     if (namespaces.length > 0) await tx.query(INSERT_NAMESPACES, sideColumns(namespaces));
   }
 }
@@ -186,8 +180,20 @@ function entryColumns(events: readonly SigningEvent[]): SqlParam[] {
   return cols;
 }
 
+interface SideRow {
+  key: string;
+  kind: string;
+  e: SigningEvent;
+}
+
+/** sideRows are the side-table rows (digests or namespaces) of events, each (key, log, index) once. */
+function sideRows(events: readonly SigningEvent[], values: (e: SigningEvent) => { key: string; kind: string }[]): SideRow[] {
+  const rows = events.flatMap((e) => values(e).map((v) => ({ ...v, e })));
+  return firstPerKey(rows, (r) => `${r.key}\n${r.e.logOrigin}\n${r.e.index}`);
+}
+
 /** sideColumns are the four column arrays of INSERT_DIGESTS / INSERT_NAMESPACES. */
-function sideColumns(rows: readonly { key: string; kind: string; e: SigningEvent }[]): SqlParam[] {
+function sideColumns(rows: readonly SideRow[]): SqlParam[] {
   return [
     rows.map((r) => toPgText(r.key)),
     rows.map((r) => toPgText(r.kind)),

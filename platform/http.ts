@@ -27,20 +27,28 @@ export function createHttpApp(opts: HttpAppOptions): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   if (opts.metrics) {
-    const duration = new Histogram({
-      name: 'vigil_http_request_duration_seconds',
-      help: 'HTTP request duration by component, route and status.',
-      labelNames: ['component', 'route', 'method', 'status'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers: [opts.metrics],
-    });
-    app.use(timeRequests(opts.component, duration));
+    app.use(timeRequests(opts.component, newRequestDurationHistogram(opts.metrics)));
     const registry = opts.metrics;
     app.get('/metrics', async (_req, res) => {
       res.set('Content-Type', registry.contentType).send(await registry.metrics());
     });
   }
   return app;
+}
+
+/**
+ * newRequestDurationHistogram registers `vigil_http_request_duration_seconds` (labels component,
+ * route, method, status) in registry: the one definition for Express apps (createHttpApp) and for
+ * plain node:http handlers (the witness). Once per registry: the name is fixed.
+ */
+export function newRequestDurationHistogram(registry: Registry): Histogram<'component' | 'route' | 'method' | 'status'> {
+  return new Histogram({
+    name: 'vigil_http_request_duration_seconds',
+    help: 'HTTP request duration by component, route and status.',
+    labelNames: ['component', 'route', 'method', 'status'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
 }
 
 function timeRequests(component: string, duration: Histogram): RequestHandler {

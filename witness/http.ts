@@ -13,8 +13,8 @@
 // The answers are those the Express app this replaced gave: paths match case-insensitively with
 // an optional final slash, GET routes answer HEAD, anything else is a JSON 404.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Histogram, type Registry } from 'prom-client';
-import type { ErrorBody } from '../platform/http.ts';
+import type { Registry } from 'prom-client';
+import { newRequestDurationHistogram, type ErrorBody } from '../platform/http.ts';
 import type { Logger } from '../platform/logger.ts';
 import { ADD_CHECKPOINT_STATUS, WITNESS_TEXT_CONTENT_TYPE } from './add-checkpoint.ts';
 import { isWitnessError } from './errors.ts';
@@ -49,7 +49,6 @@ const ORIGIN_HASH = /^[0-9a-f]{64}$/;
 const CHECKPOINT_PATH = /^\/([^/]+)\/checkpoint\/?$/i;
 const EMPTY = new Uint8Array(0);
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
-const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 interface Context {
   readonly node: WitnessNode;
@@ -99,7 +98,7 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
     if (m !== null) return checkpoint(ctx, res, m[1]!, startMs);
     if (ctx.registry !== undefined && bare.toLowerCase() === '/metrics') {
       const text = await ctx.registry.metrics();
-      return sendBody(ctx, res, '/metrics', startMs, 200, ctx.metricsContentType, Buffer.from(text, 'utf8'));
+      return sendText(ctx, res, '/metrics', startMs, 200, text, ctx.metricsContentType);
     }
   }
   sendJson(ctx, res, 'unmatched', startMs, 404, { code: 'not_found', message: `no such resource: ${method} ${path}` } satisfies ErrorBody);
@@ -175,7 +174,7 @@ function sendAnswer(ctx: Context, res: ServerResponse, startMs: number, a: Witne
   sendText(ctx, res, '/add-checkpoint', startMs, a.status, a.body, a.contentType);
 }
 
-/** sendText writes a text answer exactly: status, Content-Type as given, Content-Length, body. */
+/** sendText writes a text answer exactly: status, Content-Type as given, Content-Length, body (node:http leaves the body out for HEAD), and records the duration. */
 function sendText(ctx: Context, res: ServerResponse, route: Route, startMs: number, status: number, text: string, contentType = WITNESS_TEXT_CONTENT_TYPE): void {
   res.statusCode = status;
   res.setHeader('Content-Type', contentType);
@@ -188,27 +187,12 @@ function sendText(ctx: Context, res: ServerResponse, route: Route, startMs: numb
 
 /** sendJson answers JSON. */
 function sendJson(ctx: Context, res: ServerResponse, route: Route, startMs: number, status: number, value: unknown): void {
-  sendBody(ctx, res, route, startMs, status, JSON_CONTENT_TYPE, Buffer.from(JSON.stringify(value), 'utf8'));
-}
-
-/** sendBody writes status, Content-Type, Content-Length and body (node:http leaves the body out for HEAD), and records the duration. */
-function sendBody(ctx: Context, res: ServerResponse, route: Route, startMs: number, status: number, contentType: string, body: Buffer): void {
-  res.statusCode = status;
-  res.setHeader('Content-Type', contentType);
-  res.setHeader('Content-Length', body.length);
-  res.end(body);
-  ctx.observe(route, res.req.method ?? 'GET', status, startMs);
+  sendText(ctx, res, route, startMs, status, JSON.stringify(value), JSON_CONTENT_TYPE);
 }
 
 /** durationObserver records request durations, one cached histogram child per label set. */
 function durationObserver(registry: Registry): Context['observe'] {
-  const duration = new Histogram({
-    name: 'vigil_http_request_duration_seconds',
-    help: 'HTTP request duration by component, route and status.',
-    labelNames: ['component', 'route', 'method', 'status'],
-    buckets: DURATION_BUCKETS,
-    registers: [registry],
-  });
+  const duration = newRequestDurationHistogram(registry);
   // Bounded: five routes, the methods node:http parses, the statuses the handler writes.
   const children = new Map<string, { observe(v: number): void }>();
   return (route, method, status, startMs) => {
