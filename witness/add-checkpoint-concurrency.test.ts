@@ -64,6 +64,38 @@ function blindStore(inner: WitnessStore): WitnessStore {
   };
 }
 
+/**
+ * StartGate holds each request's first store read until every request of the race has got there
+ * (or answered without reading), then lets them go together. The log's signature is checked on
+ * libuv's thread pool, whose timing would otherwise decide how much the requests overlap: on a
+ * slow machine they came out of it one by one and barely raced.
+ */
+class StartGate {
+  private waiting = 0;
+  private release!: () => void;
+  readonly open = new Promise<void>((resolve) => (this.release = resolve));
+  constructor(private readonly count: number) {}
+  arrive(): void {
+    if (++this.waiting === this.count) this.release();
+  }
+}
+
+/** gatedStore makes a request's first read wait at the gate, then `delay` more turns. */
+function gatedStore(inner: WitnessStore, gate: StartGate, delay: number, arrived: { done: boolean }): WitnessStore {
+  return {
+    async getLatest(origin) {
+      if (!arrived.done) {
+        arrived.done = true;
+        gate.arrive();
+        await gate.open;
+        await yieldTurns(delay);
+      }
+      return inner.getLatest(origin);
+    },
+    compareAndSwap: (origin, expectedOld, next) => inner.compareAndSwap(origin, expectedOld, next),
+  };
+}
+
 interface Cosigned {
   fork: number;
   size: bigint;
@@ -87,13 +119,16 @@ async function raceForks(opts: { seed: number; count: number; common: number; si
     const old = BigInt(Math.floor(rand() * (opts.size + 1)));
     // Small steps, as a log pushing every new checkpoint would send.
     const size = BigInt(Math.min(opts.size, Number(old) + Math.floor(rand() * 4)));
-    // Requests arrive over a few hundred event-loop turns, all in flight together.
+    // Requests start over a few dozen event-loop turns after the gate, all in flight together.
     requests.push({ fork, size, body: await forks[fork]!.request(old, size), delay: Math.floor(rand() * opts.spreadTurns) });
   }
+  const gate = new StartGate(requests.length);
   const responses = await Promise.all(
     requests.map(async (r) => {
-      await yieldTurns(r.delay);
-      return processAddCheckpoint(r.body, w.deps);
+      const arrived = { done: false };
+      const res = await processAddCheckpoint(r.body, { ...w.deps, store: gatedStore(w.deps.store, gate, r.delay, arrived) });
+      if (!arrived.done) gate.arrive();
+      return res;
     }),
   );
   const cosigned: Cosigned[] = [];
