@@ -93,8 +93,6 @@ export function parseLogEntry(logOrigin: string, index: bigint, body: Uint8Array
     namespaces,
   };
   if (signer.notBeforeSec !== undefined) event.certificateNotBeforeSec = signer.notBeforeSec;
-  // Not enumerable: events are serialised into findings (JSON), which must not carry the leaf.
-  Object.defineProperty(event, 'body', { value: body, enumerable: false, writable: false });
   return event;
 }
 

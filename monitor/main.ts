@@ -14,6 +14,8 @@ import { createLogger, type Logger } from '../platform/logger.ts';
 import { createMetricsRegistry } from '../platform/metrics.ts';
 import type { Migration } from '../platform/migrate.ts';
 import type { HashReader } from '../tlog/merkle.ts';
+import { bundleForEntry } from '../tlog/entry-bundle.ts';
+import { TILE_WIDTH } from '../tlog/tile.ts';
 import { TileHashReader } from '../tlog/tile-hash-reader.ts';
 import { openQueue, type JobQueue, type QueueConsumer } from '../platform/queue.ts';
 import { loadConfig, type ConfigArgs, type MonitorConfig } from './config.ts';
@@ -243,15 +245,19 @@ async function serveHttp(hostPort: string, registry: Registry, search: SearchHtt
 // SEARCH_CHECKPOINT_REFRESH_MS bounds how often the search API reloads a log's latest checkpoint.
 const SEARCH_CHECKPOINT_REFRESH_MS = 1000;
 
+// SEARCH_BUNDLES_CACHED bounds the verified entry bundles the search API keeps per log: the
+// results of a page often share bundles, and a researcher pages through neighbouring entries.
+const SEARCH_BUNDLES_CACHED = 16;
+
 /**
- * searchDeps serves search results' inclusion proofs from the latest checkpoint the tailer
- * verified, with hashes read from the log's tiles authenticated against it. The checkpoint is
- * reloaded at most once a second, so the checkpoint and the reader a request uses are the same
- * one (a request that straddles a reload fails its own proof check and answers 503, never a
- * wrong proof).
+ * searchDeps serves search results' entries and inclusion proofs from the latest checkpoint the
+ * tailer verified: hashes read from the log's tiles authenticated against it, entries from the
+ * log's bundles checked against those tiles. The checkpoint is reloaded at most once a second, so
+ * the checkpoint and the reader a request uses are the same one (a request that straddles a
+ * reload fails its own proof check and answers 503, never a wrong proof).
  */
 export function searchDeps(config: MonitorConfig, db: Db, logger: Logger, clients?: ReadonlyMap<string, LogClient>): SearchHttpDeps {
-  const state = new Map<string, { atMs: number; note: string; size: bigint; rootHash: Uint8Array; reader: TileHashReader }>();
+  const state = new Map<string, { atMs: number; note: string; size: bigint; rootHash: Uint8Array; reader: TileHashReader; bundles: Map<string, Promise<Uint8Array[]>> }>();
   const logs = new Map(config.logs.map((l) => [l.origin, clients?.get(l.origin) ?? createLogClient(l, config.fetchTimeoutMs)]));
   return {
     db,
@@ -263,8 +269,9 @@ export function searchDeps(config: MonitorConfig, db: Db, logger: Logger, client
       if (cached !== undefined && Date.now() - cached.atMs < SEARCH_CHECKPOINT_REFRESH_MS) return cached;
       const cp = await latestVerifiedCheckpoint(db, origin);
       if (cp === undefined) return undefined;
-      const reader = cached?.size === cp.size ? cached.reader : new TileHashReader({ size: cp.size, root: cp.root }, client.fetchTile);
-      const next = { atMs: Date.now(), note: cp.note, size: cp.size, rootHash: cp.root, reader };
+      const same = cached?.size === cp.size ? cached : undefined;
+      const reader = same?.reader ?? new TileHashReader({ size: cp.size, root: cp.root }, client.fetchTile);
+      const next = { atMs: Date.now(), note: cp.note, size: cp.size, rootHash: cp.root, reader, bundles: same?.bundles ?? new Map<string, Promise<Uint8Array[]>>() };
       state.set(origin, next);
       return next;
     },
@@ -272,6 +279,23 @@ export function searchDeps(config: MonitorConfig, db: Db, logger: Logger, client
       const reader = state.get(origin)?.reader;
       if (reader === undefined) throw new MonitorError('not_verified', `no verified checkpoint of ${JSON.stringify(origin)} loaded`);
       return reader;
+    },
+    async entryAt(origin, index, size) {
+      const client = logs.get(origin);
+      const s = state.get(origin);
+      if (client === undefined || s === undefined || s.size !== size) throw new MonitorError('not_verified', `no verified checkpoint of ${JSON.stringify(origin)} of size ${size} loaded`);
+      const bundle = bundleForEntry(index, size);
+      const key = `${bundle.index}/${bundle.width}`;
+      let entries = s.bundles.get(key);
+      if (entries === undefined) {
+        // The bundle (attacker-controlled bytes) is parsed and every entry checked against the
+        // authenticated level-0 tile before it is cached; a failed read is not kept.
+        entries = client.fetchBundle(bundle).then((data) => s.reader.verifyEntryBundle(bundle, data));
+        entries.catch(() => s.bundles.delete(key));
+        s.bundles.set(key, entries);
+        if (s.bundles.size > SEARCH_BUNDLES_CACHED) s.bundles.delete(s.bundles.keys().next().value!);
+      }
+      return (await entries)[Number(index - bundle.index * BigInt(TILE_WIDTH))]!;
     },
   };
 }

@@ -39,6 +39,8 @@ let server: Listening;
 const tiles = new Map<string, Uint8Array>();
 let checkpoint: VerifiedCheckpoint;
 let tamperTiles = false;
+let tamperEntries = false;
+let bodies: Uint8Array[] = [];
 
 // ProofHashReader serves exactly the audit path of one real inclusion proof: for the last leaf of a
 // tree, every sibling is a complete left subtree, so each proof hash is one node.
@@ -74,7 +76,7 @@ async function buildLog(): Promise<Uint8Array[]> {
 beforeAll(async () => {
   ({ db, drop: dropDb } = await openTestPglite());
   await applyMigrations(db, SEARCH_COMPONENT, SEARCH_MIGRATIONS);
-  const bodies = await buildLog();
+  bodies = await buildLog();
   const events = bodies.map((b, i) => parseLogEntry(ORIGIN, BigInt(i), b));
   if (rekorVector) events.push(parseLogEntry(rekor.log.origin, 544346n, b64(rekorVector.entry_b64)));
   await db.transaction((tx) => indexEvents(tx, events));
@@ -97,6 +99,12 @@ beforeAll(async () => {
               return tamperTiles ? data.map((b, i) => (i === 0 ? b ^ 1 : b)) : data;
             })
           : proofHashReader(544346n, BigInt(rekorVector.tree_size), rekorVector.inclusion_proof_b64.map(b64)),
+      // The test plays the logs: its own entries, and the Rekor vector's one entry.
+      entryAt: async (origin, index) => {
+        if (origin !== ORIGIN) return b64(rekorVector.entry_b64);
+        const body = bodies[Number(index)]!;
+        return tamperEntries ? bodies[(Number(index) + 1) % bodies.length]! : body;
+      },
     }),
   );
   finishHttpApp(app, silentLogger());
@@ -167,6 +175,19 @@ describe('GET /api/v1/search', () => {
       expect(body.code).toBe('unavailable');
     } finally {
       tamperTiles = false;
+    }
+  });
+
+  it('answers 503, not a result, when the log serves an entry other than the tree holds', async () => {
+    const query = `digest=${createHash('sha256').update('artifact 7').digest('hex')}`;
+    expect((await get(query)).body.results).toHaveLength(1);
+    tamperEntries = true;
+    try {
+      const { status, body } = await get(query);
+      expect(status).toBe(503);
+      expect(body.code).toBe('unavailable');
+    } finally {
+      tamperEntries = false;
     }
   });
 

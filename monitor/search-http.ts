@@ -1,6 +1,8 @@
 // search-http.ts serves the search API: GET /api/v1/search?<criteria> answers JSON, one page of
 // results, each with its leaf bytes and an inclusion proof to the latest verified checkpoint of its
 // log, so a researcher can check every result without trusting Vigil (monitor/search-cli.ts does).
+// The index (search.ts) says where the matching entries are; each entry is then read from its log,
+// proved into the verified tree and parsed here, so what a result shows is what the log holds.
 // Parsing here, searching in search.ts, proofs from tlog/proof.ts over the log's authenticated
 // tiles. Bad input is a 400 with {code, message}.
 import express, { type Request, type Response, type Router } from 'express';
@@ -10,7 +12,9 @@ import { encodeBase64 } from '../tlog/base64.ts';
 import { hashLeaf, type HashReader } from '../tlog/merkle.ts';
 import { proveInclusion, verifyInclusion } from '../tlog/proof.ts';
 import { isMonitorError, MonitorError } from './errors.ts';
-import { encodeBody, formatCursor, parseCursor, searchEntries, type SearchHit, type SearchQuery } from './search.ts';
+import { parseLogEntry } from './entry-parse.ts';
+import { formatCursor, parseCursor, searchEntries, type SearchHit, type SearchQuery } from './search.ts';
+import type { SigningEvent } from './signing-event.ts';
 
 /** VerifiedCheckpoint is a log's latest checkpoint the monitor verified: the signed note and its tree. */
 export interface VerifiedCheckpoint {
@@ -26,6 +30,12 @@ export interface SearchHttpDeps {
   checkpointFor(origin: string): Promise<VerifiedCheckpoint | undefined>;
   /** hashReaderFor returns a reader of the log's tree hashes authenticated against that checkpoint. */
   hashReaderFor(origin: string): HashReader;
+  /**
+   * entryAt returns the leaf bytes of entry `index` as the log serves them in its tree of `size`
+   * (the size of the checkpoint checkpointFor returned). Not trusted: every entry is proved into
+   * that checkpoint's tree before it is answered.
+   */
+  entryAt(origin: string, index: bigint, size: bigint): Promise<Uint8Array>;
   logger: Logger;
 }
 
@@ -88,30 +98,47 @@ export interface InclusionProofJson {
 
 // proofFor proves hit against the log's latest verified checkpoint, and checks the proof against
 // the stored leaf before serving it: a result whose bytes are not the tree's leaf is never served.
-async function proofFor(hit: SearchHit, deps: SearchHttpDeps, checkpoints: Map<string, Promise<VerifiedCheckpoint | undefined>>): Promise<InclusionProofJson | null> {
+/**
+ * resultFor reads a hit's entry from its log, proves it into the latest verified checkpoint and
+ * parses it. A hit of a log with no verified checkpoint covering it (a log no longer followed) has
+ * no entry, proof or fields; an entry that no longer parses (a stricter parser) keeps its bytes and
+ * proof, its fields null. A log that serves bytes other than the tree's fails the proof: 503.
+ */
+async function resultFor(hit: SearchHit, deps: SearchHttpDeps, checkpoints: Map<string, Promise<VerifiedCheckpoint | undefined>>): Promise<Record<string, unknown>> {
   let cp = checkpoints.get(hit.logOrigin);
   if (cp === undefined) {
     cp = deps.checkpointFor(hit.logOrigin);
     checkpoints.set(hit.logOrigin, cp);
   }
   const checkpoint = await cp;
-  if (checkpoint === undefined || hit.index >= checkpoint.size) return null;
-  const hashes = await proveInclusion(hit.index, checkpoint.size, deps.hashReaderFor(hit.logOrigin));
-  if (hit.body !== undefined) verifyInclusion(hashLeaf(hit.body), hit.index, checkpoint.size, hashes, checkpoint.rootHash);
-  return { checkpoint: checkpoint.note, tree_size: String(checkpoint.size), root_hash: encodeBase64(checkpoint.rootHash), hashes: hashes.map(encodeBase64) };
+  if (checkpoint === undefined || hit.index >= checkpoint.size) return resultJson(hit, undefined, null, null);
+  const [body, hashes] = await Promise.all([
+    deps.entryAt(hit.logOrigin, hit.index, checkpoint.size),
+    proveInclusion(hit.index, checkpoint.size, deps.hashReaderFor(hit.logOrigin)),
+  ]);
+  verifyInclusion(hashLeaf(body), hit.index, checkpoint.size, hashes, checkpoint.rootHash);
+  const proof = { checkpoint: checkpoint.note, tree_size: String(checkpoint.size), root_hash: encodeBase64(checkpoint.rootHash), hashes: hashes.map(encodeBase64) };
+  let event: SigningEvent | undefined;
+  try {
+    event = parseLogEntry(hit.logOrigin, hit.index, body);
+  } catch (err) {
+    if (!isMonitorError(err)) throw err;
+    deps.logger.warn({ origin: hit.logOrigin, index: String(hit.index), err: err.message }, 'an indexed entry does not parse');
+  }
+  return resultJson(hit, event, body, proof);
 }
 
-function resultJson(hit: SearchHit, proof: InclusionProofJson | null): Record<string, unknown> {
+function resultJson(hit: SearchHit, event: SigningEvent | undefined, body: Uint8Array | null, proof: InclusionProofJson | null): Record<string, unknown> {
   return {
     log_origin: hit.logOrigin,
     index: String(hit.index),
-    entry_kind: hit.entryKind,
-    identity: hit.identity,
-    key_fingerprint: hit.keyFingerprint,
-    artifact_digests: hit.artifactDigests,
-    namespaces: hit.namespaces,
+    entry_kind: event?.entryKind ?? null,
+    identity: event?.identity ?? null,
+    key_fingerprint: event?.keyFingerprint ?? null,
+    artifact_digests: event?.artifactDigests ?? null,
+    namespaces: event?.namespaces ?? null,
     signed_at: hit.signedAtSec ?? null,
-    body: encodeBody(hit),
+    body: body === null ? null : encodeBase64(body),
     inclusion_proof: proof,
   };
 }
@@ -123,7 +150,7 @@ function statusFor(err: unknown): number {
 /**
  * createSearchRouter returns the router of GET /api/v1/search. Answers 200 {results, next_cursor},
  * 400 {code: invalid_search} for bad parameters, 503 {code: unavailable} with Retry-After when the
- * index or a log's tiles cannot be read (logged).
+ * index or a log's tiles or entries cannot be read or do not match the verified tree (logged).
  */
 export function createSearchRouter(deps: SearchHttpDeps): Router {
   const router = express.Router();
@@ -131,8 +158,8 @@ export function createSearchRouter(deps: SearchHttpDeps): Router {
     try {
       const page = await searchEntries(deps.db, parseSearchParams(req.query));
       const checkpoints = new Map<string, Promise<VerifiedCheckpoint | undefined>>();
-      const proofs = await Promise.all(page.hits.map((h) => proofFor(h, deps, checkpoints)));
-      res.json({ results: page.hits.map((h, i) => resultJson(h, proofs[i]!)), next_cursor: page.next === undefined ? null : formatCursor(page.next) });
+      const results = await Promise.all(page.hits.map((h) => resultFor(h, deps, checkpoints)));
+      res.json({ results, next_cursor: page.next === undefined ? null : formatCursor(page.next) });
     } catch (err) {
       const status = statusFor(err);
       if (status === 400) {

@@ -4,11 +4,12 @@
 // (monitor/normalise.ts) for lookup, so a search matches exactly what a watch rule would.
 //
 // Text keys use COLLATE "C" (byte order) so that btree indexes serve equality, ranges and keyset
-// paging the same way on every server locale. The leaf bytes are kept so that every result can be
-// re-hashed and re-parsed by whoever reads it (monitor/search-cli.ts does).
+// paging the same way on every server locale. The index holds keys and positions, not entries:
+// the log holds those, and the search API reads each result's entry from it, proved into the
+// verified tree (search-http.ts). Storing the leaf bytes and the parsed event here as well doubled
+// the database's work per entry (bench/monitor: ~42 → ~22 µs of PostgreSQL CPU per entry).
 import type { Queryable, SqlParam } from '../platform/db.ts';
 import type { Migration } from '../platform/migrate.ts';
-import { encodeBase64 } from '../tlog/base64.ts';
 import { normaliseIdentity, normaliseIssuer, normaliseKeyFingerprint, normaliseNamespace } from './normalise.ts';
 import type { SigningEvent } from './signing-event.ts';
 
@@ -63,11 +64,13 @@ export const SEARCH_MIGRATIONS: Migration[] = [
   { id: '0009_search_issuer_idx_partial', sql: 'CREATE INDEX monitor_search_issuer_idx ON monitor_search_entries (issuer_norm, log_origin, log_index) WHERE issuer_norm IS NOT NULL' },
   { id: '0010_drop_search_time_idx', sql: 'DROP INDEX monitor_search_time_idx' },
   { id: '0011_search_time_idx_partial', sql: 'CREATE INDEX monitor_search_time_idx ON monitor_search_entries (signed_at, log_origin, log_index) WHERE signed_at IS NOT NULL' },
+  // Results are read from the log (search-http.ts); the copies of the entry and its parse go.
+  { id: '0012_search_entries_keys_only', sql: 'ALTER TABLE monitor_search_entries DROP COLUMN event, DROP COLUMN body' },
 ];
 
 /**
- * MAX_EVENTS_PER_STATEMENT bounds the events sent in one INSERT (one JSON parameter per table):
- * leaves are at most 64 KiB, usually 1–4 KiB, so a statement carries a few MiB at most.
+ * MAX_EVENTS_PER_STATEMENT bounds the events sent in one INSERT (one array per column): an
+ * event's keys come from a leaf of at most 64 KiB, usually far less, so a statement stays small.
  */
 export const MAX_EVENTS_PER_STATEMENT = 500;
 
@@ -106,7 +109,7 @@ export async function indexEvents(tx: Queryable, events: readonly SigningEvent[]
 
 // PostgreSQL text and jsonb hold neither U+0000 nor lone surrogates, and a certificate may carry
 // either (attacker-controlled): stored copies get U+FFFD instead, so one crafted entry cannot stop
-// indexing. The leaf bytes, kept verbatim in body, still say exactly what was logged.
+// indexing. The leaf bytes, in the log, still say exactly what was logged.
 const NOT_STORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 // Any U+0000 or surrogate at all: the cheap test that lets almost every string skip the replace.
@@ -115,18 +118,6 @@ const MAYBE_NOT_STORABLE = /[\u0000\uD800-\uDFFF]/;
 /** toPgText replaces what PostgreSQL text cannot hold (U+0000, lone surrogates) with U+FFFD. */
 export function toPgText(s: string): string {
   return MAYBE_NOT_STORABLE.test(s) ? s.replace(NOT_STORABLE, '\uFFFD') : s;
-}
-
-// JSON.stringify writes U+0000 as \u0000 and a lone surrogate as \udXXX (ES2019 well-formed
-// stringify); jsonb refuses both. Where the text shows neither escape (almost always), it is
-// stored as it is; else the value is serialised again with every string made storable. A "\\u"
-// (an escaped backslash before "u") may match too: that only costs the slower path.
-const JSON_NOT_STORABLE = /\\u(0000|d[89a-f])/i;
-
-function toJsonText(value: unknown): string {
-  const json = JSON.stringify(value);
-  if (!JSON_NOT_STORABLE.test(json)) return json;
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? toPgText(v) : v));
 }
 
 /** firstPerKey keeps the first item of each key, in order (one INSERT may not repeat a key). */
@@ -141,10 +132,9 @@ function firstPerKey<T>(items: readonly T[], key: (item: T) => string): T[] {
 }
 
 const INSERT_ENTRIES = `INSERT INTO monitor_search_entries
-  (log_origin, log_index, entry_kind, identity_kind, identity, identity_norm, issuer, issuer_norm, key_fingerprint, signed_at, event, body)
-  SELECT o, i, k, ik, id, idn, iss, issn, kf, sa, ev, decode(b, 'base64')
-  FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-    $9::text[], $10::bigint[], $11::jsonb[], $12::text[]) AS x(o, i, k, ik, id, idn, iss, issn, kf, sa, ev, b)
+  (log_origin, log_index, entry_kind, identity_kind, identity, identity_norm, issuer, issuer_norm, key_fingerprint, signed_at)
+  SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+    $9::text[], $10::bigint[])
   ON CONFLICT DO NOTHING`;
 
 const INSERT_DIGESTS = `INSERT INTO monitor_search_digests (hex, algorithm, log_origin, log_index)
@@ -155,10 +145,10 @@ const INSERT_NAMESPACES = `INSERT INTO monitor_search_namespaces (value_norm, ki
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
   ON CONFLICT DO NOTHING`;
 
-/** entryColumns are the twelve column arrays of INSERT_ENTRIES for events. */
+/** entryColumns are the ten column arrays of INSERT_ENTRIES for events. */
 function entryColumns(events: readonly SigningEvent[]): SqlParam[] {
   const n = events.length;
-  const cols = Array.from({ length: 12 }, () => new Array<string | null>(n));
+  const cols = Array.from({ length: 10 }, () => new Array<string | null>(n));
   for (let r = 0; r < n; r++) {
     const e = events[r]!;
     const id = e.identity;
@@ -174,8 +164,6 @@ function entryColumns(events: readonly SigningEvent[]): SqlParam[] {
     cols[7]![r] = issuer === null ? null : toPgText(normaliseIssuer(issuer));
     cols[8]![r] = toPgText(normaliseKeyFingerprint(e.keyFingerprint));
     cols[9]![r] = signedAt === undefined ? null : String(signedAt);
-    cols[10]![r] = toJsonText(storedEvent(e));
-    cols[11]![r] = e.body === undefined ? null : encodeBase64(e.body);
   }
   return cols;
 }
@@ -200,17 +188,4 @@ function sideColumns(rows: readonly SideRow[]): SqlParam[] {
     rows.map((r) => toPgText(r.e.logOrigin)),
     rows.map((r) => String(r.e.index)),
   ];
-}
-
-// storedEvent is the event as results show it: everything but the index key and the body.
-function storedEvent(e: SigningEvent): Record<string, unknown> {
-  return {
-    entryKind: e.entryKind,
-    identity: e.identity,
-    keyFingerprint: e.keyFingerprint,
-    artifactDigests: e.artifactDigests,
-    namespaces: e.namespaces,
-    ...(e.integratedTimeSec !== undefined ? { integratedTimeSec: e.integratedTimeSec } : {}),
-    ...(e.certificateNotBeforeSec !== undefined ? { certificateNotBeforeSec: e.certificateNotBeforeSec } : {}),
-  };
 }

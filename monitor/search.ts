@@ -3,10 +3,8 @@
 // combination (AND), in (log origin, index) order with keyset paging. Values are normalised as the
 // index and the watch rules normalise them, so "https://GitHub.com/Org/Repo" finds "org/repo".
 import type { Queryable, SqlParam } from '../platform/db.ts';
-import { encodeBase64 } from '../tlog/base64.ts';
 import { MonitorError } from './errors.ts';
 import { normaliseIdentity, normaliseIssuer, normaliseKeyFingerprint, normaliseNamespace } from './normalise.ts';
-import type { ArtifactDigest, Namespace, SignerIdentity, SigningEntryKind } from './signing-event.ts';
 
 /** MAX_SEARCH_LIMIT bounds the results of one page (each carries an inclusion proof). */
 export const MAX_SEARCH_LIMIT = 100;
@@ -41,18 +39,15 @@ export interface SearchQuery {
   after?: SearchCursor;
 }
 
-/** SearchHit is one indexed entry. */
+/**
+ * SearchHit is one indexed entry: where it is and when it was signed. The index holds keys, not
+ * entries: the entry itself is read from its log (search-http.ts), checked against the verified
+ * tree, and parsed, as a client re-checks it.
+ */
 export interface SearchHit {
   logOrigin: string;
   index: bigint;
-  entryKind: SigningEntryKind;
-  identity: SignerIdentity;
-  keyFingerprint: string;
-  artifactDigests: ArtifactDigest[];
-  namespaces: Namespace[];
   signedAtSec: number | undefined;
-  /** body is the entry's leaf bytes, when the index holds them. */
-  body: Uint8Array | undefined;
 }
 
 /** SearchPage is one page of hits; `next` is set when more may follow. */
@@ -134,8 +129,6 @@ interface EntryRow {
   log_origin: string;
   log_index: bigint;
   signed_at: bigint | null;
-  event: Record<string, unknown> | string;
-  body: Uint8Array | null;
 }
 
 /**
@@ -156,7 +149,7 @@ export async function searchEntries(db: Queryable, q: SearchQuery): Promise<Sear
   }
   w.params.push(limit + 1);
   const rows = await db.query<EntryRow>(
-    `SELECT e.log_origin, e.log_index, e.signed_at, e.event, e.body FROM monitor_search_entries e
+    `SELECT e.log_origin, e.log_index, e.signed_at FROM monitor_search_entries e
      WHERE ${w.clauses.join(' AND ')} ORDER BY e.log_origin, e.log_index LIMIT $${w.params.length}`,
     w.params,
   );
@@ -166,18 +159,7 @@ export async function searchEntries(db: Queryable, q: SearchQuery): Promise<Sear
 }
 
 function hitOf(row: EntryRow): SearchHit {
-  const event = (typeof row.event === 'string' ? JSON.parse(row.event) : row.event) as Record<string, any>;
-  return {
-    logOrigin: row.log_origin,
-    index: BigInt(row.log_index),
-    entryKind: event.entryKind,
-    identity: event.identity,
-    keyFingerprint: event.keyFingerprint,
-    artifactDigests: event.artifactDigests,
-    namespaces: event.namespaces,
-    signedAtSec: row.signed_at === null ? undefined : Number(row.signed_at),
-    body: row.body ?? undefined,
-  };
+  return { logOrigin: row.log_origin, index: BigInt(row.log_index), signedAtSec: row.signed_at === null ? undefined : Number(row.signed_at) };
 }
 
 /** formatCursor encodes a cursor for a URL: base64url of JSON [origin, "index"]. */
@@ -199,9 +181,4 @@ export function parseCursor(s: string): SearchCursor {
   const index = BigInt(v[1]);
   if (index > (1n << 63n) - 1n) throw bad();
   return { logOrigin: v[0], index };
-}
-
-/** encodeBody returns a hit's body as standard base64, or null. */
-export function encodeBody(hit: SearchHit): string | null {
-  return hit.body === undefined ? null : encodeBase64(hit.body);
 }

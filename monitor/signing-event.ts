@@ -121,12 +121,6 @@ export interface SigningEvent {
    * (Fulcio issues certificates at signing time, valid for minutes); undefined for bare keys.
    */
   certificateNotBeforeSec?: number;
-  /**
-   * body is the exact leaf bytes the event was parsed from (monitor/entry-parse.ts sets it), so the
-   * search index can serve them and a client can re-hash and re-parse what it is shown. It is a
-   * non-enumerable property, so JSON.stringify and object spread leave it out.
-   */
-  body?: Uint8Array;
 }
 
 /**

@@ -67,6 +67,7 @@ export async function startSearchPages(): Promise<SearchPagesServer> {
     logger: silentLogger(),
     checkpointFor: async (origin) => (origin === SEARCH_ORIGIN ? checkpoint : undefined),
     hashReaderFor: () => new TileHashReader({ size: checkpoint.size, root: checkpoint.rootHash }, async (tile) => tiles.get(formatTilePath(tile))!),
+    entryAt: async (_origin, index) => bodies[Number(index)]!,
   }));
   let server: Listening | undefined;
   // The page reaches the API through a tampering proxy route, so a lying server can be simulated.

@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { verifySearchResult } from '../../monitor/search-verify.ts';
 import { openDb, type Db } from '../../platform/db.ts';
+import { parseVerifierKey } from '../../tlog/note-key.ts';
 import { freshSchemaName } from '../db.ts';
 import { EntryLog, keyFingerprint, newTestKey, serveFiles, signedLeaves } from '../monitor-log.ts';
 import { POSTGRES_URL, REDIS_URL, serviceAvailable } from '../services.ts';
@@ -140,10 +142,15 @@ describe('vigil monitor run (embedded: PGlite, in-process queue)', () => {
       expect(value(text, 'vigil_monitor_cursor_entries')).toBe(300);
       expect(value(text, 'vigil_monitor_head_size_entries')).toBe(300);
       expect(text).toMatch(/vigil_monitor_findings_total\{[^}]*kind="key-used"[^}]*\} 1$/m);
-      // The search API of the same process: the watched key's entry, with its inclusion proof.
+      // The search API of the same process: the watched key's entry, read from the log's bundle,
+      // with its inclusion proof; it verifies as `vigil search` verifies it.
       const base = metricsUrl.replace(/\/metrics$/, '');
-      const found = (await (await fetch(`${base}/api/v1/search?key=${await keyFingerprint(watched)}`)).json()) as { results: { index: string; inclusion_proof: { tree_size: string } }[] };
+      const query = { keyFingerprint: await keyFingerprint(watched) };
+      const found = (await (await fetch(`${base}/api/v1/search?key=${query.keyFingerprint}`)).json()) as { results: { index: string; body: string; inclusion_proof: { tree_size: string } }[] };
       expect(found.results.map((r) => [r.index, r.inclusion_proof.tree_size])).toEqual([['42', '300']]);
+      expect(Buffer.from(found.results[0]!.body, 'base64').equals(Buffer.from(bodies[42]!))).toBe(true);
+      const verified = verifySearchResult(found.results[0], query, new Map([[ORIGIN, [parseVerifierKey(log.key.vkey)]]]));
+      expect(verified).toMatchObject({ signatureChecked: true, treeSize: 300n, event: { keyFingerprint: query.keyFingerprint } });
     } finally {
       await run?.kill('SIGTERM');
       await server.close();
