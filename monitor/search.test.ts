@@ -68,14 +68,19 @@ function suite(open: () => Promise<{ db: Db; drop: () => Promise<void> }>) {
 
   it('is idempotent: re-indexing the same (log, index) adds nothing', async () => {
     const count = async () => (await opened.db.query<{ n: bigint }>('SELECT count(*)::int8 AS n FROM monitor_search_entries'))[0]!.n;
-    const digests = async () => (await opened.db.query<{ n: bigint }>('SELECT count(*)::int8 AS n FROM monitor_search_digests'))[0]!.n;
+    // An entry's first digest is in its row, the others in the side table: together, each once.
+    const digests = async () =>
+      (await opened.db.query<{ n: bigint }>('SELECT (SELECT count(digest_hex) FROM monitor_search_entries) + (SELECT count(*) FROM monitor_search_digests) AS n'))[0]!.n;
     const before = [await count(), await digests()];
     await opened.db.transaction((tx) => indexEvents(tx, [...corpus.events, ...corpus.events.slice(0, 3)]));
     expect([await count(), await digests()]).toEqual(before);
     expect(before[0]).toBe(12n);
+    const distinct = corpus.events.reduce((n, e) => n + new Set(e.artifactDigests.map((d) => d.hex)).size, 0);
+    expect(before[1]).toBe(BigInt(distinct));
+    expect((await opened.db.query<{ n: bigint }>('SELECT count(*)::int8 AS n FROM monitor_search_digests'))[0]!.n).toBeGreaterThan(0n); // the corpus has multi-subject dsse
   });
 
-  it('serves issuer and time searches from the partial indexes (rows without issuer or time are not in them)', async () => {
+  it('serves issuer, time and digest searches from the partial indexes (rows without issuer, time or digest are not in them)', async () => {
     // With sequential scans priced out, the plan shows whether the partial index can answer the
     // search's own predicates: `=` and `>=` imply NOT NULL, which is the index's WHERE.
     const plan = async (where: string, param: string | number) =>
@@ -86,6 +91,8 @@ function suite(open: () => Promise<{ db: Db; drop: () => Promise<void> }>) {
       });
     expect(await plan('e.issuer_norm = $1', 'https://token.actions.githubusercontent.com')).toContain('monitor_search_issuer_idx');
     expect(await plan('e.signed_at >= $1', 0)).toContain('monitor_search_time_idx');
+    const digestPlan = await plan('e.digest_hex = $1', corpus.releaseDigest);
+    expect(digestPlan).toContain('monitor_search_digest_idx');
     const partial = await opened.db.query<{ indexname: string; indexdef: string }>(
       "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'monitor_search_entries' AND indexname IN ('monitor_search_issuer_idx', 'monitor_search_time_idx') ORDER BY indexname",
     );

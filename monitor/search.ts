@@ -90,7 +90,10 @@ function buildWhere(q: SearchQuery): Where {
     if (m === null || (m[1] !== undefined && HEX_LENGTH[m[1]] !== m[2]!.length)) {
       throw new MonitorError('invalid_search', 'digest must be hex of a SHA-256, SHA-384 or SHA-512 digest, optionally prefixed "sha256:"');
     }
-    add(w, (p) => `(e.log_origin, e.log_index) IN (SELECT d.log_origin, d.log_index FROM monitor_search_digests d WHERE d.hex = ${p})`, m[2]!.toLowerCase());
+    // An entry's first digest is in its row, further ones (and all of rows indexed before
+    // search-index.ts's 0013) in the side table; each part is served by its index.
+    add(w, (p) => `(e.log_origin, e.log_index) IN (SELECT x.log_origin, x.log_index FROM monitor_search_entries x WHERE x.digest_hex = ${p}
+      UNION ALL SELECT d.log_origin, d.log_index FROM monitor_search_digests d WHERE d.hex = ${p})`, m[2]!.toLowerCase());
   }
   const identity = text(q.identity, 'identity');
   if (identity !== undefined) add(w, (p) => `e.identity_norm = ${p}`, normaliseIdentity(identity));
