@@ -12,6 +12,7 @@
 //
 //   npx tsx bench/monitor.ts                       10,240 entries per run, 4 jobs at once per worker
 //   VIGIL_BENCH_JOBS=2 npx tsx bench/monitor.ts    range jobs at once per worker (workerConcurrency)
+//   VIGIL_BENCH_ENTRIES_PER_JOB=256 npx tsx bench/monitor.ts   range size (entriesPerJob; default the config's, 1,024)
 //   VIGIL_BENCH_ENTRIES=25600 npx tsx bench/monitor.ts
 //   VIGIL_BENCH_PROCS=0 npx tsx bench/monitor.ts   skip the multi-process part
 //   VIGIL_BENCH_WORKER_CPU_PROF=/tmp/prof npx tsx bench/monitor.ts   --cpu-prof the worker processes
@@ -25,7 +26,7 @@ import { openDb } from '../platform/db.ts';
 import { silentLogger } from '../platform/logger.ts';
 import { createMetricsRegistry } from '../platform/metrics.ts';
 import { openQueue } from '../platform/queue.ts';
-import { parseFollowedLog } from '../monitor/config.ts';
+import { DEFAULT_ENTRIES_PER_JOB, parseFollowedLog } from '../monitor/config.ts';
 import { createLogClient } from '../monitor/log-client.ts';
 import { MONITOR_QUEUE_NAME } from '../monitor/main.ts';
 import { newMonitorMetrics } from '../monitor/metrics.ts';
@@ -43,6 +44,7 @@ import { machineLine, pgBackendCpuMs, printTable, processCpuMs, stopChild, type 
 
 const ENTRIES = Number(process.env.VIGIL_BENCH_ENTRIES ?? 10_240);
 const JOBS = Number(process.env.VIGIL_BENCH_JOBS ?? 4);
+const PER_JOB = Number(process.env.VIGIL_BENCH_ENTRIES_PER_JOB ?? DEFAULT_ENTRIES_PER_JOB);
 /** WARM_ENTRIES are the first entries (a quarter, at most 2,560), run by the worker processes before the measured part. */
 const WARM_ENTRIES = Math.max(256, Math.min(2560, Math.floor(ENTRIES / 4 / 256) * 256));
 const ORIGIN = 'bench.vigil.test/monitor';
@@ -70,7 +72,7 @@ const cpuShares: CpuShare[] = [];
 
 async function run(name: string, log: EntryLog, opts: { rules?: RuleSet; entryFormat?: 'rekor' | 'opaque'; indexEvents?: () => Promise<void> }): Promise<BenchResult> {
   const server = await serveFiles(log.files);
-  const h = await startHarness({ origin: ORIGIN, url: server.url, verifierKeys: [log.key.vkey], concurrency: JOBS, ...opts });
+  const h = await startHarness({ origin: ORIGIN, url: server.url, verifierKeys: [log.key.vkey], concurrency: JOBS, entriesPerJob: PER_JOB, ...opts });
   try {
     const schema = (await h.db.query<{ schema: string }>('SELECT current_schema() AS schema'))[0]!.schema;
     const pg0 = await pgBackendCpuMs(h.db, schema);
@@ -90,7 +92,7 @@ async function run(name: string, log: EntryLog, opts: { rules?: RuleSet; entryFo
 
 async function main(): Promise<void> {
   if (!(await serviceAvailable('postgres'))) throw new Error('bench/monitor needs PostgreSQL');
-  console.log(`monitor pipeline, one worker process (${JOBS} jobs at once), ${ENTRIES} entries per run; ${machineLine()}`);
+  console.log(`monitor pipeline, one worker process (${JOBS} jobs at once, ${PER_JOB} entries each), ${ENTRIES} entries per run; ${machineLine()}`);
   const keys = Array.from({ length: 16 }, () => newTestKey('P-256'));
   // One leaf in 256 is by the watched key (keys[0]): a finding per bundle, as a busy rule would have.
   const pool = [...signedLeaves(keys[0]!, 1), ...keys.slice(1).flatMap((k) => signedLeaves(k, 17))];
@@ -154,7 +156,7 @@ async function runProcesses(n: number, log: EntryLog, rules: RuleSet): Promise<B
     );
     const problems: string[] = [];
     const followed = parseFollowedLog(logConfig, 'log', '.', problems);
-    const tailer = new LogTailer(followed, { entriesPerJob: 256, requeueAfterMs: 600_000, unreachableAfterMs: 600_000 }, {
+    const tailer = new LogTailer(followed, { entriesPerJob: PER_JOB, requeueAfterMs: 600_000, unreachableAfterMs: 600_000 }, {
       db, queue, client: createLogClient(followed, 10_000), metrics: newMonitorMetrics(createMetricsRegistry({}, false)), logger: silentLogger(), clock: systemClock,
     });
     const allDone = async () => {

@@ -58,6 +58,13 @@ describe('monitor config', () => {
     expect(problemsOf({ logs: [log], subscriptions: 1 })).toContain('subscriptions: want true or false');
   });
 
+  it('takes range sizes in whole bundles, 1,024 by default, up to 4,096', () => {
+    const log = { origin: 'a', url: 'https://a', verifierKeys: [key.vkey] };
+    expect(parseMonitorConfig({ logs: [log] }, { baseDir: dir }).entriesPerJob).toBe(1024);
+    expect(parseMonitorConfig({ logs: [log], entriesPerJob: 4096 }, { baseDir: dir }).entriesPerJob).toBe(4096);
+    for (const bad of [300, 4352, 128]) expect(problemsOf({ logs: [log], entriesPerJob: bad })).toContain('entriesPerJob');
+  });
+
   it('refuses a log listed twice and a missing config file', () => {
     const log = { origin: 'a', url: 'https://a', verifierKeys: [key.vkey] };
     expect(problemsOf({ logs: [log, log] })).toContain('listed twice');

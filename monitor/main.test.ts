@@ -57,7 +57,7 @@ describe.skipIf(!hasPostgres)('startMonitor (embedded queue, local elector)', ()
     const { db, drop } = await openTestPg('monmain');
     cleanups.push(drop, () => server.close());
     const config = parseMonitorConfig(
-      { logs: [{ origin: ORIGIN, url: server.url, verifierKeys: [log.key.vkey] }], pollIntervalMs: 50, workerConcurrency: 2 },
+      { logs: [{ origin: ORIGIN, url: server.url, verifierKeys: [log.key.vkey] }], pollIntervalMs: 50, workerConcurrency: 2, entriesPerJob: 256 },
       { baseDir: '.' },
     );
     const ruleFor = async (id: string, k: TestKey) => ({ id, subscriberId: 's', target: 'key' as const, match: 'exact' as const, pattern: await keyFingerprint(k) });

@@ -34,6 +34,8 @@ export interface HarnessOptions {
   indexEvents?: IndexEvents;
   /** concurrency is how many range jobs run at once (default 2). */
   concurrency?: number;
+  /** entriesPerJob is the size of a range job (default 256). */
+  entriesPerJob?: number;
 }
 
 /** MonitorHarness is a monitor under test. */
@@ -69,7 +71,7 @@ export async function startHarness(o: HarnessOptions): Promise<MonitorHarness> {
   const clock = manualClock(Date.now());
   const logger = silentLogger();
   const client = createLogClient(log, 5000);
-  const tailer = new LogTailer(log, { entriesPerJob: 256, requeueAfterMs: 60_000, unreachableAfterMs: 600_000 }, { db, queue, client, metrics, logger, clock });
+  const tailer = new LogTailer(log, { entriesPerJob: o.entriesPerJob ?? 256, requeueAfterMs: 60_000, unreachableAfterMs: 600_000 }, { db, queue, client, metrics, logger, clock });
   const rules = new RuleIndexCache(staticRuleSource(o.rules ?? { rules: [], policies: [] }));
   await rules.current(); // build the index now, not inside the first job
   const handler = createRangeHandler({

@@ -66,6 +66,8 @@ describe.skipIf(!ready)('monitor processes killed mid-range (PostgreSQL + Redis)
         logs: [{ origin: ORIGIN, url: server.url, verifierKeys: [log.key.vkey], entryFormat: 'rekor' }],
         rulesFile: 'rules.json',
         pollIntervalMs: 200,
+        // One bundle per range: many commits for the kills to land between.
+        entriesPerJob: 256,
         leaseMs: 1500,
         jobLockMs: 2000,
         requeueAfterMs: 5000,
