@@ -49,4 +49,15 @@ describe('principalOf', () => {
     expect(codeOf(() => principalOf(issuer('github-workflow'), { sub: 'x', job_workflow_ref: 'a'.repeat(2000) }))).toBe('identity_refused');
     expect(codeOf(() => principalOf(issuer('github-workflow'), { sub: { not: 'a string' } as unknown as string, job_workflow_ref: 'o/r/.github/workflows/w.yml@refs/heads/main' }))).toBe('identity_refused');
   });
+
+  it('refuses identities a certificate name (IA5String) cannot carry: non-ASCII, spaces, controls', () => {
+    const email = issuer('email', { skipEmailVerification: true });
+    // U+0140 would be encoded as its low byte 0x40, "@": the certificate would name another address.
+    for (const value of ['jos\u00e9@b.test', 'a\u0140b.test@c.test', 'a b@c.test', 'a\n@b.test']) {
+      expect(codeOf(() => principalOf(email, { email: value }))).toBe('identity_refused');
+    }
+    const gh = issuer('github-workflow');
+    expect(codeOf(() => principalOf(gh, { sub: 'repo:o/r', job_workflow_ref: 'o/r/.github/workflows/w.yml@refs/heads/caf\u00e9' }))).toBe('identity_refused');
+    expect(principalOf(gh, { sub: 'repo:o/r', job_workflow_ref: 'o/r/.github/workflows/w.yml@refs/heads/main' }).san.value).toBe('https://github.com/o/r/.github/workflows/w.yml@refs/heads/main');
+  });
 });

@@ -100,11 +100,26 @@ function uriPrincipal(issuer: IssuerConfig, claims: JWTPayload): Principal {
   return { san: { type: 'uri', value: sub }, challenge: sub, claims: [] };
 }
 
+// A SAN email or URI is an IA5String (RFC 5280 §4.2.1.6): ASCII. Other characters would be
+// encoded as whatever byte the encoder makes of them (a code point above U+00FF loses its high
+// bits: the certificate would name someone else), and logs refuse such certificates (Go's x509,
+// log/kinds/certificate.ts). Spaces and control characters have no place in either form.
+const SAN_CHARS = /^[\x21-\x7e]+$/;
+
 /**
  * principalOf maps a verified token's claims to its principal. Throws CaError 'email_not_verified'
- * or 'identity_refused' when the token does not carry what its issuer's kind needs.
+ * or 'identity_refused' when the token does not carry what its issuer's kind needs, or when the
+ * identity is not plain ASCII (an IA5String SAN).
  */
 export function principalOf(issuer: IssuerConfig, claims: JWTPayload): Principal {
+  const p = principalOfKind(issuer, claims);
+  if (!SAN_CHARS.test(p.san.value)) {
+    throw new CaError('identity_refused', `the token's identity ${JSON.stringify(p.san.value.slice(0, 200))} is not plain ASCII, which a certificate's ${p.san.type === 'email' ? 'email' : 'URI'} name must be`);
+  }
+  return p;
+}
+
+function principalOfKind(issuer: IssuerConfig, claims: JWTPayload): Principal {
   switch (issuer.kind) {
     case 'email':
       return emailPrincipal(issuer, claims);

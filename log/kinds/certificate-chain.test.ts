@@ -160,6 +160,17 @@ describe('loadCertificateTrust and parseCertificate', () => {
     expect(loadCertificateTrust({ roots: [root.der] }).roots).toHaveLength(1);
   });
 
+  it('refuses an email or URI name that is not ASCII (IA5String), as Go does', async () => {
+    const root = await createRootCa();
+    for (const opts of [{ email: 'jos\u00e9@vigil.test' }, { uri: 'https://github.com/o/r/.github/workflows/w.yml@refs/heads/caf\u00e9' }]) {
+      const der = (await issueLeaf(root, opts)).der;
+      // The encoder wrote the character as one byte above 0x7f; the parser must not read it as Latin-1.
+      expect(Buffer.from(der).includes(0xe9)).toBe(true);
+      expect(messageOf(() => parseCertificate(der, 'leaf'))).toMatch(/leaf has a non-ASCII (email|URI) name/);
+      expect(codeOf(() => parseCertificate(der, 'leaf'))).toBe('malformed_certificate');
+    }
+  });
+
   it('refuses garbage and trailing bytes', async () => {
     const root = await createRootCa();
     const leaf = await issueLeaf(root);

@@ -46,6 +46,7 @@ export interface ParsedCertificate {
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const IA5 = /^[\x00-\x7f]*$/;
 
 function decodeDerUtf8String(value: ArrayBuffer): string | null {
   const parsed = fromBER(value);
@@ -85,8 +86,11 @@ function readIdentity(cert: x509.X509Certificate, path: string): CertificateIden
   const uris: string[] = [];
   const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
   for (const name of san?.names.items ?? []) {
-    if (name.type === 'email') emails.push(name.value);
-    else if (name.type === 'url') uris.push(name.value);
+    if (name.type !== 'email' && name.type !== 'url') continue;
+    // IA5String is ASCII; the decoder maps any other byte to a Latin-1 character. Refused, as Go's
+    // x509 does: such a name is not what the certificate's issuer could have meant.
+    if (!IA5.test(name.value)) throw new LogError('malformed_certificate', `${path} has a non-ASCII ${name.type === 'email' ? 'email' : 'URI'} name`);
+    (name.type === 'email' ? emails : uris).push(name.value);
   }
   const fulcioExtensions = readFulcioExtensions(cert, path);
   const oidcIssuer = fulcioExtensions[OID_FULCIO_ISSUER_V2] ?? fulcioExtensions[OID_FULCIO_ISSUER_V1] ?? null;
