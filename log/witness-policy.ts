@@ -3,11 +3,11 @@
 // a checkpoint counts as witnessed (`group`, `quorum`). The same text, with the log's own `log`
 // line, is trusted-root material: `vigil verify` and monitors evaluate published checkpoints
 // against it.
-import { newCosignatureVerifier, type CosignatureVerifier } from '../tlog/cosignature.ts';
+import { newPolicyCosignerVerifier, type CosignatureVerifier } from '../tlog/cosignature.ts';
 import { equalBytes } from '../tlog/merkle.ts';
 import { formatKeyId } from '../tlog/note.ts';
 import { formatVerifierKey } from '../tlog/note-key.ts';
-import { NOTE_KEY_TYPE_COSIGNATURE_V1, NOTE_KEY_TYPE_ED25519 } from '../tlog/note-key-id.ts';
+import { NOTE_KEY_TYPE_ED25519 } from '../tlog/note-key-id.ts';
 import { formatPolicy, parsePolicy, type Policy } from '../tlog/policy.ts';
 import { LogError, errorMessage } from './errors.ts';
 
@@ -40,8 +40,8 @@ export interface LogPublicKey {
 
 /**
  * loadWitnessPolicy parses a tlog-policy text for the log whose key is `logKey` and checks that the
- * log can act on it: every witness has an http(s) submission URL and an Ed25519 key (0x01 or 0x04;
- * an ML-DSA-44 cosignature cannot be verified here). If the text lists logs, one of them must be
+ * log can act on it: every witness has an http(s) submission URL (keys: Ed25519 as 0x01 or 0x04,
+ * or ML-DSA-44 as 0x06, whose subtree/v1 lines are verified too). If the text lists logs, one must be
  * this log (same origin and key); if it lists none, this log's line is added. Throws LogError
  * 'invalid_config' naming every problem. `quorum none` is allowed: every checkpoint is published.
  */
@@ -65,12 +65,8 @@ export function loadWitnessPolicy(text: string, logKey: LogPublicKey): LogWitnes
   for (const w of policy.witnesses) {
     const url = checkSubmissionUrl(w.url);
     if (typeof url !== 'string') problems.push(`witness ${JSON.stringify(w.name)}: ${url.problem}`);
-    if (w.key.type !== NOTE_KEY_TYPE_ED25519 && w.key.type !== NOTE_KEY_TYPE_COSIGNATURE_V1) {
-      problems.push(`witness ${JSON.stringify(w.name)}: only Ed25519 cosigner keys (type 0x01 or 0x04) can be verified`);
-      continue;
-    }
     if (typeof url !== 'string') continue;
-    const verifier = newCosignatureVerifier(w.key.name, w.key.publicKey);
+    const verifier = newPolicyCosignerVerifier(w.key);
     witnesses.push({ name: w.name, url, verifier, keyRef: `${verifier.name}+${formatKeyId(verifier.keyId)}` });
   }
   if (problems.length > 0) throw new LogError('invalid_config', `witness policy: ${problems.join('; ')}`);

@@ -19,7 +19,7 @@
 // }
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { newCosignatureVerifier, type CosignatureVerifier } from '../tlog/cosignature.ts';
+import { newPolicyCosignerVerifier, type CosignatureVerifier } from '../tlog/cosignature.ts';
 import type { VerifierKey } from '../tlog/note-ed25519.ts';
 import { parseVerifierKey } from '../tlog/note-key.ts';
 import { parsePolicy, type Policy } from '../tlog/policy.ts';
@@ -231,11 +231,9 @@ function parseLogPolicy(v: Record<string, unknown>, path: string, baseDir: strin
   if (text === undefined) return { policy: undefined, cosigners: [] };
   try {
     const policy = parsePolicy(text);
-    // Witness keys may be published as 0x01 or 0x04 (or Sigsum hex); the verifier matches on the
-    // 0x04 key ID. An ML-DSA-44 witness cannot be verified here, so its cosignatures never count.
-    const cosigners = policy.witnesses
-      .filter((w) => w.key.publicKey.length === 32)
-      .map((w) => ({ name: w.name, verifier: newCosignatureVerifier(w.key.name, w.key.publicKey) }));
+    // Witness keys may be Ed25519, published as 0x01 or 0x04 (or Sigsum hex; lines match on the
+    // 0x04 key ID), or ML-DSA-44 (0x06, subtree/v1 lines).
+    const cosigners = policy.witnesses.map((w) => ({ name: w.name, verifier: newPolicyCosignerVerifier(w.key) }));
     return { policy, cosigners };
   } catch (err) {
     problems.push(`${path}.witnessPolicy: ${(err as Error).message}`);

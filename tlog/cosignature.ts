@@ -1,7 +1,14 @@
-// C2SP tlog-cosignature, cosignature/v1 (note signature type 0x04): a witness's timestamped
-// Ed25519 signature over "cosignature/v1\ntime <t>\n" + the checkpoint text. The ML-DSA-44
-// subtree/v1 form (type 0x06) is not implemented: Node 20 has no ML-DSA.
+// C2SP tlog-cosignature: a witness's timestamped signature of a checkpoint, in two forms.
+// - cosignature/v1 (note signature type 0x04): Ed25519 over "cosignature/v1\ntime <t>\n" + the
+//   checkpoint text (extension lines included).
+// - subtree/v1 (type 0x06): ML-DSA-44 (FIPS 204, empty context) over the binary message
+//   "subtree/v1\n\0" || u8 len || cosigner name || u64 t || u8 len || origin || u64 start ||
+//   u64 end || root hash, with start 0 and end the size for a checkpoint; it does not cover
+//   extension lines. Verified with @noble/post-quantum (Node 20 has no ML-DSA); Vigil's own
+//   witnesses sign with Ed25519 only.
+// Both lines carry keyID[4] || u64 timestamp || signature (64 or 2,420 bytes).
 import { type KeyObject } from 'node:crypto';
+import { ml_dsa44 } from '@noble/post-quantum/ml-dsa.js';
 import { parseCheckpoint } from './checkpoint.ts';
 import { TlogError } from './errors.ts';
 import { encodeUtf8, formatKeyId, formatSignatureLine, isValidKeyName, parseSignatureLine, type NoteSignature } from './note.ts';
@@ -14,7 +21,15 @@ import {
   verifyEd25519,
   type VerifierKey,
 } from './note-ed25519.ts';
-import { NOTE_KEY_TYPE_COSIGNATURE_V1, NOTE_KEY_TYPE_ED25519, computeKeyId, decodeVerifierKey } from './note-key-id.ts';
+import {
+  MLDSA44_PUBLIC_KEY_BYTES,
+  NOTE_KEY_TYPE_COSIGNATURE_V1,
+  NOTE_KEY_TYPE_ED25519,
+  NOTE_KEY_TYPE_MLDSA44,
+  computeKeyId,
+  decodeVerifierKey,
+  type VerifierKeyParts,
+} from './note-key-id.ts';
 
 /** COSIGNATURE_V1_HEADER is the domain-separation line that starts every cosignature/v1 message. */
 export const COSIGNATURE_V1_HEADER = 'cosignature/v1\n';
@@ -23,13 +38,21 @@ export const MAX_COSIGNATURE_TIMESTAMP = 2n ** 63n - 1n;
 /** COSIGNATURE_V1_SIGNATURE_BYTES is the size after the key ID: u64 timestamp || Ed25519 signature. */
 export const COSIGNATURE_V1_SIGNATURE_BYTES = 8 + ED25519_SIGNATURE_BYTES;
 
+/** SUBTREE_V1_LABEL is the 12-byte domain-separation prefix of every subtree/v1 message. */
+export const SUBTREE_V1_LABEL = encodeUtf8('subtree/v1\n\0');
+/** MLDSA44_SIGNATURE_BYTES is the size of an ML-DSA-44 signature (FIPS 204). */
+export const MLDSA44_SIGNATURE_BYTES = 2420;
+/** SUBTREE_V1_SIGNATURE_BYTES is the size after the key ID: u64 timestamp || ML-DSA-44 signature. */
+export const SUBTREE_V1_SIGNATURE_BYTES = 8 + MLDSA44_SIGNATURE_BYTES;
+
 /**
- * CosignatureVerifier verifies cosignature/v1 lines of one cosigner; its type is always 0x04 and its
- * key ID the 0x04 key ID. As a NoteVerifier, `verify(checkpointText, sig)` takes the 72 bytes after
- * the key ID, so verifyNote and openCheckpoint accept it beside log keys.
+ * CosignatureVerifier verifies the cosignature lines of one cosigner: type 0x04 (cosignature/v1,
+ * Ed25519) or 0x06 (subtree/v1, ML-DSA-44), with that type's key ID. As a NoteVerifier,
+ * `verify(checkpointText, sig)` takes the bytes after the key ID, so verifyNote and openCheckpoint
+ * accept it beside log keys.
  */
 export interface CosignatureVerifier extends VerifierKey {
-  readonly type: typeof NOTE_KEY_TYPE_COSIGNATURE_V1;
+  readonly type: typeof NOTE_KEY_TYPE_COSIGNATURE_V1 | typeof NOTE_KEY_TYPE_MLDSA44;
 }
 
 /** CosignatureSigner holds a cosigner's Ed25519 key, named and identified by its 0x04 key ID. */
@@ -82,17 +105,91 @@ function verifyTimestamped(key: KeyObject, msg: Uint8Array, sig: Uint8Array): bo
 }
 
 /**
- * parseCosignerKey parses a cosigner's vkey published as type 0x04 or as type 0x01 (as the
- * ArmoredWitness keys are) and returns its cosignature/v1 verifier, which matches lines on the 0x04
- * key ID (transparency-dev/formats NewVerifierForCosignatureV1). Throws 'malformed_key' or
- * 'unsupported_key_type'.
+ * formatSubtreeMessage builds the subtree/v1 message an ML-DSA-44 cosigner signs (c2sp.org/tlog-
+ * cosignature): for a checkpoint, start is 0 and end its size. Names and origins are 1–255 bytes.
  */
-export function parseCosignerKey(vkey: string): CosignatureVerifier {
-  const parts = decodeVerifierKey(vkey);
-  if (parts.type !== NOTE_KEY_TYPE_COSIGNATURE_V1 && parts.type !== NOTE_KEY_TYPE_ED25519) {
-    throw new TlogError('unsupported_key_type', 'cosigner keys must be Ed25519 vkeys of type 0x04 or 0x01');
+export function formatSubtreeMessage(m: { cosigner: string; timestamp: bigint; origin: string; start: bigint; end: bigint; hash: Uint8Array }): Uint8Array {
+  const name = encodeUtf8(m.cosigner);
+  const origin = encodeUtf8(m.origin);
+  if (name.length < 1 || name.length > 255 || origin.length < 1 || origin.length > 255 || m.hash.length !== 32) {
+    throw new TlogError('invalid_argument', 'subtree/v1: names and origins are 1 to 255 bytes, hashes 32');
   }
-  return newCosignatureVerifier(parts.name, parts.publicKey);
+  const out = new Uint8Array(SUBTREE_V1_LABEL.length + 1 + name.length + 8 + 1 + origin.length + 8 + 8 + 32);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  const put = (bytes: Uint8Array) => {
+    out.set(bytes, at);
+    at += bytes.length;
+  };
+  const u64 = (v: bigint) => {
+    view.setBigUint64(at, v);
+    at += 8;
+  };
+  put(SUBTREE_V1_LABEL);
+  out[at++] = name.length;
+  put(name);
+  u64(m.timestamp);
+  out[at++] = origin.length;
+  put(origin);
+  u64(m.start);
+  u64(m.end);
+  put(m.hash);
+  return out;
+}
+
+/** newSubtreeCosignatureVerifier makes the subtree/v1 verifier of (name, 1,312-byte ML-DSA-44 public key). */
+export function newSubtreeCosignatureVerifier(name: string, publicKey: Uint8Array): CosignatureVerifier {
+  if (!isValidKeyName(name)) throw new TlogError('malformed_key', `invalid cosigner name ${JSON.stringify(name)}`);
+  if (publicKey.length !== MLDSA44_PUBLIC_KEY_BYTES) throw new TlogError('malformed_key', `ML-DSA-44 public keys are ${MLDSA44_PUBLIC_KEY_BYTES} bytes`);
+  return {
+    name,
+    keyId: computeKeyId(name, NOTE_KEY_TYPE_MLDSA44, publicKey),
+    type: NOTE_KEY_TYPE_MLDSA44,
+    publicKey,
+    verify: (msg, sig) => verifySubtreeCosignature(name, publicKey, msg, sig),
+  };
+}
+
+function verifySubtreeCosignature(name: string, publicKey: Uint8Array, checkpointText: Uint8Array, sig: Uint8Array): boolean {
+  // Never throws (NoteVerifier.verify): every input here is attacker-controlled but the key.
+  if (sig.length !== SUBTREE_V1_SIGNATURE_BYTES) return false;
+  const timestamp = new DataView(sig.buffer, sig.byteOffset, 8).getBigUint64(0);
+  if (timestamp > MAX_COSIGNATURE_TIMESTAMP) return false;
+  let message: Uint8Array;
+  try {
+    const cp = parseCheckpoint(new TextDecoder('utf-8', { fatal: true }).decode(checkpointText));
+    message = formatSubtreeMessage({ cosigner: name, timestamp, origin: cp.origin, start: 0n, end: cp.size, hash: cp.root });
+  } catch {
+    return false;
+  }
+  try {
+    return ml_dsa44.verify(sig.subarray(8), message, publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * newPolicyCosignerVerifier makes the verifier of a witness key as policies and configs write it:
+ * Ed25519 as type 0x04 or 0x01 (as the ArmoredWitness keys are; lines match on the 0x04 key ID,
+ * transparency-dev/formats NewVerifierForCosignatureV1), or ML-DSA-44 as type 0x06. Throws
+ * 'malformed_key' or 'unsupported_key_type'.
+ */
+export function newPolicyCosignerVerifier(key: VerifierKeyParts): CosignatureVerifier {
+  switch (key.type) {
+    case NOTE_KEY_TYPE_COSIGNATURE_V1:
+    case NOTE_KEY_TYPE_ED25519:
+      return newCosignatureVerifier(key.name, key.publicKey);
+    case NOTE_KEY_TYPE_MLDSA44:
+      return newSubtreeCosignatureVerifier(key.name, key.publicKey);
+    default:
+      throw new TlogError('unsupported_key_type', 'cosigner keys must be Ed25519 vkeys of type 0x04 or 0x01, or ML-DSA-44 of type 0x06');
+  }
+}
+
+/** parseCosignerKey parses a cosigner's vkey (see newPolicyCosignerVerifier). */
+export function parseCosignerKey(vkey: string): CosignatureVerifier {
+  return newPolicyCosignerVerifier(decodeVerifierKey(vkey));
 }
 
 /** newCosignatureSigner makes a cosigner from its name and 32-byte Ed25519 seed. */
@@ -126,13 +223,14 @@ export function signCosignature(signer: CosignatureSigner, checkpointText: strin
 }
 
 /**
- * parseTimestampedSignature decodes the 72 bytes after a cosignature's key ID into the timestamp and
- * Ed25519 signature. Throws 'malformed_cosignature' for any other length or a timestamp ≥ 2^63.
+ * parseTimestampedSignature decodes the bytes after a cosignature's key ID into the timestamp and
+ * signature: 72 for cosignature/v1 (the default), SUBTREE_V1_SIGNATURE_BYTES for subtree/v1.
+ * Throws 'malformed_cosignature' for any other length or a timestamp ≥ 2^63.
  */
-export function parseTimestampedSignature(sig: Uint8Array): TimestampedSignature {
+export function parseTimestampedSignature(sig: Uint8Array, size = COSIGNATURE_V1_SIGNATURE_BYTES): TimestampedSignature {
   // sig is attacker-controlled.
-  if (sig.length !== COSIGNATURE_V1_SIGNATURE_BYTES) {
-    throw new TlogError('malformed_cosignature', `cosignature is ${sig.length} bytes after the key ID, not 72`);
+  if (sig.length !== size) {
+    throw new TlogError('malformed_cosignature', `cosignature is ${sig.length} bytes after the key ID, not ${size}`);
   }
   const timestamp = new DataView(sig.buffer, sig.byteOffset, 8).getBigUint64(0);
   if (timestamp > MAX_COSIGNATURE_TIMESTAMP) {
@@ -152,7 +250,7 @@ export function verifyCosignature(verifier: CosignatureVerifier, checkpointText:
   if (sig.name !== verifier.name || sig.keyId !== verifier.keyId) {
     throw new TlogError('unverified_note', `signature is not from cosigner ${verifier.name}+${formatKeyId(verifier.keyId)}`);
   }
-  const { timestamp } = parseTimestampedSignature(sig.signature);
+  const { timestamp } = parseTimestampedSignature(sig.signature, verifier.type === NOTE_KEY_TYPE_MLDSA44 ? SUBTREE_V1_SIGNATURE_BYTES : COSIGNATURE_V1_SIGNATURE_BYTES);
   if (!verifier.verify(encodeUtf8(checkpointText), sig.signature)) {
     throw new TlogError('invalid_signature', `invalid cosignature for key ${sig.name}+${formatKeyId(sig.keyId)}`);
   }

@@ -14,7 +14,7 @@ export const NOTE_KEY_TYPE_ECDSA = 0x02;
 export const NOTE_KEY_TYPE_COSIGNATURE_V1 = 0x04;
 /** NOTE_KEY_TYPE_RFC6962 (0x05): RFC 6962 TreeHeadSignature (static-ct-api); key = DER SPKI of the CT key. */
 export const NOTE_KEY_TYPE_RFC6962 = 0x05;
-/** NOTE_KEY_TYPE_MLDSA44 (0x06): ML-DSA-44 subtree/v1 cosignature; key = 1312 bytes. Parsed, not verified. */
+/** NOTE_KEY_TYPE_MLDSA44 (0x06): ML-DSA-44 subtree/v1 cosignature; key = 1312 bytes (tlog/cosignature.ts). */
 export const NOTE_KEY_TYPE_MLDSA44 = 0x06;
 
 /** ED25519_PUBLIC_KEY_BYTES is the size of an Ed25519 public key (RFC 8032). */

@@ -128,12 +128,14 @@ describe('generated keys', () => {
     expect(errorCodeOf(() => newEcdsaVerifier('a', new Uint8Array(40)))).toBe('malformed_key');
   });
 
-  it('ML-DSA-44 (0x06) vkeys decode, but verification is unsupported', () => {
+  it('ML-DSA-44 (0x06) vkeys decode into subtree/v1 cosignature verifiers (tlog/cosignature.test.ts verifies lines)', () => {
     const pub = new Uint8Array(1312).map((_, i) => i);
     const vkey = formatVerifierKey({ name: 'mldsa.example', type: NOTE_KEY_TYPE_MLDSA44, publicKey: pub });
     expect(decodeVerifierKey(vkey)).toMatchObject({ type: 6, keyId: computeKeyId('mldsa.example', 6, pub) });
-    expect(errorCodeOf(() => parseVerifierKey(vkey))).toBe('unsupported_key_type');
-    expect(errorCodeOf(() => parseCosignerKey(vkey))).toBe('unsupported_key_type');
+    expect(parseVerifierKey(vkey)).toMatchObject({ type: 6, keyId: computeKeyId('mldsa.example', 6, pub) });
+    expect(parseCosignerKey(vkey)).toMatchObject({ type: 6, name: 'mldsa.example' });
+    // Whatever a line says, a key that is not a valid ML-DSA-44 key verifies nothing (and never throws).
+    expect(parseCosignerKey(vkey).verify(new TextEncoder().encode('example.com/log\n1\n' + 'A'.repeat(43) + '=\n'), new Uint8Array(2428))).toBe(false);
     expect(errorCodeOf(() => formatVerifierKey({ name: 'a', type: 6, publicKey: pub.subarray(1) }))).toBe('invalid_argument');
   });
 

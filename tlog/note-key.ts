@@ -1,7 +1,7 @@
 // Note keys as text: verifier keys (vkeys, c2sp.org/signed-note) turned into working verifiers, and
 // Go's private signer key format (golang.org/x/mod/sumdb/note, not part of C2SP).
 import { decodeBase64, encodeBase64 } from './base64.ts';
-import { newCosignatureVerifier } from './cosignature.ts';
+import { newCosignatureVerifier, newSubtreeCosignatureVerifier } from './cosignature.ts';
 import { TlogError } from './errors.ts';
 import { formatKeyId, isValidKeyName } from './note.ts';
 import {
@@ -43,9 +43,9 @@ export interface SignerKey {
 /**
  * parseVerifierKey parses a vkey `<name>+<hex8>+<base64(type || key)>` into a verifier: 0x01
  * Ed25519, 0x02 ECDSA (key ID = SHA-256(SPKI)[:4]), 0x04 cosignature/v1, 0x05 RFC 6962 (static-ct-api;
- * key = DER SPKI, as transparency-dev/formats encodes it). The key ID must match. Throws TlogError
- * 'malformed_key', or 'unsupported_key_type' for ML-DSA-44 (0x06) and unknown types. For witness keys
- * published as type 0x01, use parseCosignerKey (cosignature.ts).
+ * key = DER SPKI, as transparency-dev/formats encodes it), 0x06 ML-DSA-44 subtree/v1 cosignatures.
+ * The key ID must match. Throws TlogError 'malformed_key', or 'unsupported_key_type' for unknown
+ * types. For witness keys published as type 0x01, use parseCosignerKey (cosignature.ts).
  */
 export function parseVerifierKey(vkey: string): VerifierKey {
   return newVerifierFromParts(decodeVerifierKey(vkey));
@@ -63,7 +63,7 @@ export function newVerifierFromParts(parts: VerifierKeyParts): VerifierKey {
     case NOTE_KEY_TYPE_RFC6962:
       return newRfc6962Verifier(parts.name, parts.publicKey);
     case NOTE_KEY_TYPE_MLDSA44:
-      throw new TlogError('unsupported_key_type', 'ML-DSA-44 (type 0x06) signatures are not supported');
+      return newSubtreeCosignatureVerifier(parts.name, parts.publicKey);
     default:
       throw new TlogError('unsupported_key_type', `unsupported note key type 0x${parts.type.toString(16)}`);
   }

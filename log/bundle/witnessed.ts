@@ -14,12 +14,12 @@
 // Only tlog/ primitives read notes, cosignatures, policies and proofs.
 import { decodeBase64, encodeBase64 } from '../../tlog/base64.ts';
 import { openCheckpoint, parseCheckpoint, type Checkpoint } from '../../tlog/checkpoint.ts';
-import { newCosignatureVerifier, verifyCosignature, type CosignatureVerifier } from '../../tlog/cosignature.ts';
+import { newPolicyCosignerVerifier, verifyCosignature, type CosignatureVerifier } from '../../tlog/cosignature.ts';
 import { isTlogError } from '../../tlog/errors.ts';
 import { equalBytes, hashLeaf } from '../../tlog/merkle.ts';
 import { decodeUtf8, parseNote } from '../../tlog/note.ts';
 import { newEd25519Verifier } from '../../tlog/note-ed25519.ts';
-import { NOTE_KEY_TYPE_COSIGNATURE_V1, NOTE_KEY_TYPE_ED25519 } from '../../tlog/note-key-id.ts';
+import { NOTE_KEY_TYPE_ED25519 } from '../../tlog/note-key-id.ts';
 import { isQuorumSatisfied, parsePolicy, type Policy } from '../../tlog/policy.ts';
 import { proveConsistency, proveInclusion, verifyConsistency, verifyInclusion } from '../../tlog/proof.ts';
 import { TileHashReader } from '../../tlog/tile-hash-reader.ts';
@@ -42,7 +42,7 @@ export const MAX_WITNESS_POLICY_BYTES = 64 << 10;
 /** VerifierWitnessPolicy is a parsed witness policy with the cosignature verifiers of its witnesses. */
 export interface VerifierWitnessPolicy {
   readonly policy: Policy;
-  /** witnesses are those whose cosignatures can be checked here (Ed25519, type 0x01 or 0x04). */
+  /** witnesses are the policy's witnesses with their verifiers (Ed25519 0x01/0x04, ML-DSA-44 0x06). */
   readonly witnesses: readonly { readonly name: string; readonly verifier: CosignatureVerifier }[];
 }
 
@@ -70,8 +70,8 @@ export interface WitnessedCheckpoint {
 
 /**
  * parseVerifierWitnessPolicy parses a witness policy (tlog/policy.ts) for `log`. If it has `log`
- * lines, one must be this log's Ed25519 key. Witnesses with keys that cannot be verified here
- * (ML-DSA-44) count for nothing. Throws malformed_witness_policy.
+ * lines, one must be this log's Ed25519 key. Witnesses may cosign with Ed25519 (cosignature/v1)
+ * or ML-DSA-44 (subtree/v1). Throws malformed_witness_policy.
  */
 export function parseVerifierWitnessPolicy(text: string, log: TrustedLog): VerifierWitnessPolicy {
   // text is trusted input only if the user pinned it; from a URL it is trust on first use.
@@ -81,9 +81,7 @@ export function parseVerifierWitnessPolicy(text: string, log: TrustedLog): Verif
   if (policy.logs.length > 0 && !named) {
     throw new BundleError('malformed_witness_policy', 'the witness policy names other logs, not the bundle\'s log');
   }
-  const witnesses = policy.witnesses
-    .filter((w) => w.key.type === NOTE_KEY_TYPE_ED25519 || w.key.type === NOTE_KEY_TYPE_COSIGNATURE_V1)
-    .map((w) => ({ name: w.name, verifier: newCosignatureVerifier(w.key.name, w.key.publicKey) }));
+  const witnesses = policy.witnesses.map((w) => ({ name: w.name, verifier: newPolicyCosignerVerifier(w.key) }));
   return { policy, witnesses };
 }
 
