@@ -7,16 +7,19 @@ import { manualClock } from '../platform/clock.ts';
 import { silentLogger } from '../platform/logger.ts';
 import { createMetricsRegistry } from '../platform/metrics.ts';
 import { createMemoryQueue } from '../platform/queue-memory.ts';
-import { openTestPg } from '../test/db.ts';
+import { openTestPg, openTestPglite } from '../test/db.ts';
 import { EntryLog, keyFingerprint, newTestKey, serveFiles, signedLeaves, type TestKey } from '../test/monitor-log.ts';
 import { serviceAvailable } from '../test/services.ts';
+import { generateSignerKey } from '../tlog/note-key.ts';
 import { backfillProgress, indexAtTime, startBackfill } from './backfill.ts';
 import { parseMonitorConfig } from './config.ts';
 import { readFindingsAfter } from './findings.ts';
 import { localElector } from './leader.ts';
-import { startMonitor } from './main.ts';
+import { searchDeps, startMonitor } from './main.ts';
 import { newMonitorMetrics } from './metrics.ts';
 import type { RuleSource } from './rule-source.ts';
+import { SEARCH_MIGRATIONS } from './search-index.ts';
+import { migrateMonitor } from './schema.ts';
 import type { RuleSet } from './rules.ts';
 import { monitorCursor, type RangeJob } from './state.ts';
 
@@ -103,5 +106,25 @@ describe.skipIf(!hasPostgres)('startMonitor (embedded queue, local elector)', ()
     await until(async () => (await backfillProgress(db, ORIGIN, 0n, 300n)).done === 300n);
     await queue.idle();
     expect((await readFindingsAfter(db, 0n, 10)).map((f) => f.index)).toEqual([7n]);
+  });
+});
+
+describe('searchDeps: the checkpoint search results are proved into', () => {
+  it('is cached for a second, but reloaded at once for a page with entries past it', async () => {
+    const { db, drop } = await openTestPglite();
+    cleanups.push(drop);
+    await migrateMonitor(db, SEARCH_MIGRATIONS);
+    const config = parseMonitorConfig({ logs: [{ origin: ORIGIN, url: 'http://127.0.0.1:9', verifierKeys: [generateSignerKey(ORIGIN).vkey] }] }, { baseDir: '.' });
+    const verified = (size: bigint) =>
+      db.query('INSERT INTO monitor_checkpoints (origin, size, root, note, verified_at) VALUES ($1, $2, $3, $4, $5)', [ORIGIN, size, new Uint8Array(32), `note ${size}`, new Date()]);
+    const deps = searchDeps(config, db, silentLogger());
+    expect(await deps.checkpointFor(ORIGIN)).toBeUndefined();
+    await verified(10n);
+    expect((await deps.checkpointFor(ORIGIN))?.size).toBe(10n);
+    await verified(20n);
+    expect((await deps.checkpointFor(ORIGIN))?.size).toBe(10n); // cached
+    expect((await deps.checkpointFor(ORIGIN, 10n))?.size).toBe(10n); // covers the page: cached
+    expect((await deps.checkpointFor(ORIGIN, 15n))?.size).toBe(20n); // a hit at 14: reloaded
+    expect(await deps.checkpointFor('not.followed/log', 1n)).toBeUndefined();
   });
 });

@@ -254,7 +254,8 @@ const SEARCH_BUNDLES_CACHED = 16;
  * tailer verified: hashes read from the log's tiles authenticated against it, entries from the
  * log's bundles checked against those tiles. The checkpoint is reloaded at most once a second, so
  * the checkpoint and the reader a request uses are the same one (a request that straddles a
- * reload fails its own proof check and answers 503, never a wrong proof).
+ * reload fails its own proof check and answers 503, never a wrong proof). A page with entries
+ * past the cached checkpoint reloads it at once.
  */
 export function searchDeps(config: MonitorConfig, db: Db, logger: Logger, clients?: ReadonlyMap<string, LogClient>): SearchHttpDeps {
   const state = new Map<string, { atMs: number; note: string; size: bigint; rootHash: Uint8Array; reader: TileHashReader; bundles: Map<string, Promise<Uint8Array[]>> }>();
@@ -262,11 +263,12 @@ export function searchDeps(config: MonitorConfig, db: Db, logger: Logger, client
   return {
     db,
     logger,
-    async checkpointFor(origin) {
+    async checkpointFor(origin, atLeastSize) {
       const client = logs.get(origin);
       if (client === undefined) return undefined;
       const cached = state.get(origin);
-      if (cached !== undefined && Date.now() - cached.atMs < SEARCH_CHECKPOINT_REFRESH_MS) return cached;
+      const fresh = cached !== undefined && Date.now() - cached.atMs < SEARCH_CHECKPOINT_REFRESH_MS;
+      if (fresh && (atLeastSize === undefined || cached.size >= atLeastSize)) return cached;
       const cp = await latestVerifiedCheckpoint(db, origin);
       if (cp === undefined) return undefined;
       const same = cached?.size === cp.size ? cached : undefined;

@@ -26,8 +26,12 @@ export interface VerifiedCheckpoint {
 /** SearchHttpDeps is what the search router reads: the index and, per log, its verified tree. */
 export interface SearchHttpDeps {
   db: Queryable;
-  /** checkpointFor returns the latest verified checkpoint of a log, or undefined if there is none. */
-  checkpointFor(origin: string): Promise<VerifiedCheckpoint | undefined>;
+  /**
+   * checkpointFor returns the latest verified checkpoint of a log, or undefined if there is none.
+   * It may be a cached one, but not one smaller than `atLeastSize` while a larger one is verified
+   * (the page's results may be newer than the cache).
+   */
+  checkpointFor(origin: string, atLeastSize?: bigint): Promise<VerifiedCheckpoint | undefined>;
   /** hashReaderFor returns a reader of the log's tree hashes authenticated against that checkpoint. */
   hashReaderFor(origin: string): HashReader;
   /**
@@ -104,10 +108,10 @@ export interface InclusionProofJson {
  * no entry, proof or fields; an entry that no longer parses (a stricter parser) keeps its bytes and
  * proof, its fields null. A log that serves bytes other than the tree's fails the proof: 503.
  */
-async function resultFor(hit: SearchHit, deps: SearchHttpDeps, checkpoints: Map<string, Promise<VerifiedCheckpoint | undefined>>): Promise<Record<string, unknown>> {
+async function resultFor(hit: SearchHit, deps: SearchHttpDeps, checkpoints: Map<string, Promise<VerifiedCheckpoint | undefined>>, sizes: Map<string, bigint>): Promise<Record<string, unknown>> {
   let cp = checkpoints.get(hit.logOrigin);
   if (cp === undefined) {
-    cp = deps.checkpointFor(hit.logOrigin);
+    cp = deps.checkpointFor(hit.logOrigin, sizes.get(hit.logOrigin));
     checkpoints.set(hit.logOrigin, cp);
   }
   const checkpoint = await cp;
@@ -158,7 +162,10 @@ export function createSearchRouter(deps: SearchHttpDeps): Router {
     try {
       const page = await searchEntries(deps.db, parseSearchParams(req.query));
       const checkpoints = new Map<string, Promise<VerifiedCheckpoint | undefined>>();
-      const results = await Promise.all(page.hits.map((h) => resultFor(h, deps, checkpoints)));
+      // Per log, the tree size that covers every hit of the page: one checkpoint proves them all.
+      const sizes = new Map<string, bigint>();
+      for (const h of page.hits) if (h.index + 1n > (sizes.get(h.logOrigin) ?? 0n)) sizes.set(h.logOrigin, h.index + 1n);
+      const results = await Promise.all(page.hits.map((h) => resultFor(h, deps, checkpoints, sizes)));
       res.json({ results, next_cursor: page.next === undefined ? null : formatCursor(page.next) });
     } catch (err) {
       const status = statusFor(err);
