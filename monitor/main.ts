@@ -13,8 +13,8 @@ import { createHttpApp, finishHttpApp, listen, type Listening } from '../platfor
 import { createLogger, type Logger } from '../platform/logger.ts';
 import { createMetricsRegistry } from '../platform/metrics.ts';
 import type { Migration } from '../platform/migrate.ts';
-import type { HashReader } from '../tlog/merkle.ts';
 import { bundleForEntry } from '../tlog/entry-bundle.ts';
+import type { HashReader } from '../tlog/merkle.ts';
 import { TILE_WIDTH } from '../tlog/tile.ts';
 import { TileHashReader } from '../tlog/tile-hash-reader.ts';
 import { openQueue, type JobQueue, type QueueConsumer } from '../platform/queue.ts';
@@ -292,9 +292,12 @@ export function searchDeps(config: MonitorConfig, db: Db, logger: Logger, client
       if (entries === undefined) {
         // The bundle (attacker-controlled bytes) is parsed and every entry checked against the
         // authenticated level-0 tile before it is cached; a failed read is not kept.
-        entries = client.fetchBundle(bundle).then((data) => s.reader.verifyEntryBundle(bundle, data));
-        entries.catch(() => s.bundles.delete(key));
-        s.bundles.set(key, entries);
+        const reading = client.fetchBundle(bundle).then((data) => s.reader.verifyEntryBundle(bundle, data));
+        reading.catch(() => {
+          if (s.bundles.get(key) === reading) s.bundles.delete(key);
+        });
+        s.bundles.set(key, reading);
+        entries = reading;
         if (s.bundles.size > SEARCH_BUNDLES_CACHED) s.bundles.delete(s.bundles.keys().next().value!);
       }
       return (await entries)[Number(index - bundle.index * BigInt(TILE_WIDTH))]!;

@@ -100,8 +100,6 @@ export interface InclusionProofJson {
   hashes: string[];
 }
 
-// proofFor proves hit against the log's latest verified checkpoint, and checks the proof against
-// the stored leaf before serving it: a result whose bytes are not the tree's leaf is never served.
 /**
  * resultFor reads a hit's entry from its log, proves it into the latest verified checkpoint and
  * parses it. A hit of a log with no verified checkpoint covering it (a log no longer followed) has
