@@ -11,7 +11,7 @@ import { type KeyObject } from 'node:crypto';
 import { ml_dsa44 } from '@noble/post-quantum/ml-dsa.js';
 import { parseCheckpoint } from './checkpoint.ts';
 import { TlogError } from './errors.ts';
-import { encodeUtf8, formatKeyId, formatSignatureLine, isValidKeyName, parseSignatureLine, type NoteSignature } from './note.ts';
+import { decodeUtf8, encodeUtf8, formatKeyId, formatSignatureLine, isValidKeyName, parseSignatureLine, type NoteSignature } from './note.ts';
 import {
   ED25519_SIGNATURE_BYTES,
   ed25519PrivateKeyFromSeed,
@@ -96,12 +96,20 @@ export function newCosignatureVerifier(name: string, publicKey: Uint8Array): Cos
   };
 }
 
-function verifyTimestamped(key: KeyObject, msg: Uint8Array, sig: Uint8Array): boolean {
-  // NoteVerifier.verify never throws: read the fields here rather than via parseTimestampedSignature.
-  if (sig.length !== COSIGNATURE_V1_SIGNATURE_BYTES) return false;
+/**
+ * readTimestamp reads the u64 timestamp that starts the `size` bytes after a cosignature's key ID
+ * (attacker-controlled); undefined for another length or a timestamp ≥ 2^63. Never throws, so
+ * NoteVerifier.verify can use it as well as parseTimestampedSignature.
+ */
+function readTimestamp(sig: Uint8Array, size: number): bigint | undefined {
+  if (sig.length !== size) return undefined;
   const timestamp = new DataView(sig.buffer, sig.byteOffset, 8).getBigUint64(0);
-  if (timestamp > MAX_COSIGNATURE_TIMESTAMP) return false;
-  return verifyEd25519(key, formatCosignatureMessage(msg, timestamp), sig.subarray(8));
+  return timestamp > MAX_COSIGNATURE_TIMESTAMP ? undefined : timestamp;
+}
+
+function verifyTimestamped(key: KeyObject, msg: Uint8Array, sig: Uint8Array): boolean {
+  const timestamp = readTimestamp(sig, COSIGNATURE_V1_SIGNATURE_BYTES);
+  return timestamp !== undefined && verifyEd25519(key, formatCosignatureMessage(msg, timestamp), sig.subarray(8));
 }
 
 /**
@@ -152,12 +160,11 @@ export function newSubtreeCosignatureVerifier(name: string, publicKey: Uint8Arra
 
 function verifySubtreeCosignature(name: string, publicKey: Uint8Array, checkpointText: Uint8Array, sig: Uint8Array): boolean {
   // Never throws (NoteVerifier.verify): every input here is attacker-controlled but the key.
-  if (sig.length !== SUBTREE_V1_SIGNATURE_BYTES) return false;
-  const timestamp = new DataView(sig.buffer, sig.byteOffset, 8).getBigUint64(0);
-  if (timestamp > MAX_COSIGNATURE_TIMESTAMP) return false;
+  const timestamp = readTimestamp(sig, SUBTREE_V1_SIGNATURE_BYTES);
+  if (timestamp === undefined) return false;
   let message: Uint8Array;
   try {
-    const cp = parseCheckpoint(new TextDecoder('utf-8', { fatal: true }).decode(checkpointText));
+    const cp = parseCheckpoint(decodeUtf8(checkpointText));
     message = formatSubtreeMessage({ cosigner: name, timestamp, origin: cp.origin, start: 0n, end: cp.size, hash: cp.root });
   } catch {
     return false;
@@ -232,10 +239,8 @@ export function parseTimestampedSignature(sig: Uint8Array, size = COSIGNATURE_V1
   if (sig.length !== size) {
     throw new TlogError('malformed_cosignature', `cosignature is ${sig.length} bytes after the key ID, not ${size}`);
   }
-  const timestamp = new DataView(sig.buffer, sig.byteOffset, 8).getBigUint64(0);
-  if (timestamp > MAX_COSIGNATURE_TIMESTAMP) {
-    throw new TlogError('malformed_cosignature', 'cosignature timestamp exceeds 2^63 - 1');
-  }
+  const timestamp = readTimestamp(sig, size);
+  if (timestamp === undefined) throw new TlogError('malformed_cosignature', 'cosignature timestamp exceeds 2^63 - 1');
   return { timestamp, signature: sig.subarray(8) };
 }
 
