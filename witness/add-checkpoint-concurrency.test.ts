@@ -65,10 +65,14 @@ function blindStore(inner: WitnessStore): WitnessStore {
 }
 
 /**
- * StartGate holds each request's first store read until every request of the race has got there
- * (or answered without reading), then lets them go together. The log's signature is checked on
- * libuv's thread pool, whose timing would otherwise decide how much the requests overlap: on a
- * slow machine they came out of it one by one and barely raced.
+ * StartGate holds each request at one point until every request of the race has got there (or
+ * answered without getting there), then lets them go together, so the seed decides how requests
+ * overlap, not the machine's timing. Every race gates the first store read: the log's signature
+ * is checked on libuv's thread pool, out of which requests on a slow machine came one by one and
+ * barely raced. Races on a database also gate the first swap: on PGlite's single connection a
+ * request could read, decide and swap before the next one read, so no swap was ever lost (CI saw
+ * this). With both gates, every request's first swap starts from the state all of them read, and
+ * any two requests that swap collide.
  */
 class StartGate {
   private waiting = 0;
@@ -80,19 +84,35 @@ class StartGate {
   }
 }
 
-/** gatedStore makes a request's first read wait at the gate, then `delay` more turns. */
-function gatedStore(inner: WitnessStore, gate: StartGate, delay: number, arrived: { done: boolean }): WitnessStore {
+/** Arrivals records which gates a request has passed, so that one answering early can arrive at the rest. */
+interface Arrivals {
+  read: boolean;
+  swap: boolean;
+}
+
+/**
+ * gatedStore makes a request's first read wait at `gates.read`, then `delay` more turns, and its
+ * first swap wait at `gates.swap` if there is one.
+ */
+function gatedStore(inner: WitnessStore, gates: { read: StartGate; swap?: StartGate }, delay: number, arrived: Arrivals): WitnessStore {
   return {
     async getLatest(origin) {
-      if (!arrived.done) {
-        arrived.done = true;
-        gate.arrive();
-        await gate.open;
+      if (!arrived.read) {
+        arrived.read = true;
+        gates.read.arrive();
+        await gates.read.open;
         await yieldTurns(delay);
       }
       return inner.getLatest(origin);
     },
-    compareAndSwap: (origin, expectedOld, next) => inner.compareAndSwap(origin, expectedOld, next),
+    async compareAndSwap(origin, expectedOld, next) {
+      if (gates.swap && !arrived.swap) {
+        arrived.swap = true;
+        gates.swap.arrive();
+        await gates.swap.open;
+      }
+      return inner.compareAndSwap(origin, expectedOld, next);
+    },
   };
 }
 
@@ -105,7 +125,7 @@ interface Cosigned {
  * raceForks sends `count` add-checkpoint requests at once, each for a random (old, size) pair of
  * one of two forks that share `common` leaves, and returns the cosigned checkpoints.
  */
-async function raceForks(opts: { seed: number; count: number; common: number; size: number; spreadTurns: number; broken?: boolean; base?: WitnessStore; origin?: string }) {
+async function raceForks(opts: { seed: number; count: number; common: number; size: number; spreadTurns: number; broken?: boolean; base?: WitnessStore; origin?: string; gateSwaps?: boolean }) {
   const origin = opts.origin ?? ORIGIN;
   const rand = mulberry32(opts.seed);
   const forks = forkedTestLogs(origin, opts.common, opts.size);
@@ -122,12 +142,13 @@ async function raceForks(opts: { seed: number; count: number; common: number; si
     // Requests start over a few dozen event-loop turns after the gate, all in flight together.
     requests.push({ fork, size, body: await forks[fork]!.request(old, size), delay: Math.floor(rand() * opts.spreadTurns) });
   }
-  const gate = new StartGate(requests.length);
+  const gates = { read: new StartGate(requests.length), swap: opts.gateSwaps ? new StartGate(requests.length) : undefined };
   const responses = await Promise.all(
     requests.map(async (r) => {
-      const arrived = { done: false };
-      const res = await processAddCheckpoint(r.body, { ...w.deps, store: gatedStore(w.deps.store, gate, r.delay, arrived) });
-      if (!arrived.done) gate.arrive();
+      const arrived: Arrivals = { read: false, swap: false };
+      const res = await processAddCheckpoint(r.body, { ...w.deps, store: gatedStore(w.deps.store, gates, r.delay, arrived) });
+      if (!arrived.read) gates.read.arrive();
+      if (!arrived.swap) gates.swap?.arrive();
       return res;
     }),
   );
@@ -220,7 +241,7 @@ function sqlForkRace(name: string, open: () => Promise<{ db: Db; drop: () => Pro
         compareAndSwap: (o, e, n) => (swaps++, store.compareAndSwap(o, e, n)),
       };
       const races = await Promise.all([0, 1, 2, 3].map((k) =>
-        raceForks({ seed: seed * 10 + k, count: 400, common: 4, size: 24, spreadTurns: 40, base: counted, origin: `example.com/forked-log-${k}` })));
+        raceForks({ seed: seed * 10 + k, count: 400, common: 4, size: 24, spreadTurns: 40, base: counted, origin: `example.com/forked-log-${k}`, gateSwaps: true })));
       // With database round trips the race is shorter than in memory: fewer distinct sizes.
       for (const race of races) expectOneHistory(race, 1);
       // Swaps shared statements: the batched path really ran.
