@@ -60,6 +60,12 @@ export interface AlertsTunables {
   maxPolicies: number;
   maxWebhooks: number;
   maxLogs: number;
+  /**
+   * certificateGraceMs is how long an alert about a precertificate (the CA logs each certificate
+   * before it issues it) waits for an entry signed with that certificate, to go out as one mail
+   * with it; default 60000. 0 mails each at once.
+   */
+  certificateGraceMs: number;
   /** entryLink is the template of the link to an entry with its proof; default DEFAULT_ENTRY_LINK. */
   entryLink: string;
   /** dkimKeyFile, dkimDomain, dkimSelector enable DKIM signing of every mail (all three or none). */
@@ -90,6 +96,7 @@ export const TUNABLE_DEFAULTS: AlertsTunables = {
   maxPolicies: 20,
   maxWebhooks: 3,
   maxLogs: 20,
+  certificateGraceMs: 60_000,
   entryLink: DEFAULT_ENTRY_LINK,
   dkimKeyFile: '',
   dkimDomain: '',

@@ -11,10 +11,19 @@
 //   whose `follow_logs` lists the finding's log origin or "*" (every log; the default, because every
 //   watch rule is evaluated against every log the monitor reads, so a log that misbehaves or goes
 //   dark weakens every subscriber's alerts).
+//
+// One mail per certificate: the CA logs a precertificate before it issues a certificate, and the
+// signer then logs an entry signed with it, so one signing matches a rule twice. An immediate mail
+// about a precertificate therefore waits (alerts_held, up to certificateGraceMs) for an entry of
+// the same certificate group (rule, signing key, issuer, SAN) and goes out inside that entry's
+// mail; when none comes in time it goes out alone, and when the entry came first it is not mailed
+// again. Deliveries, digests and webhooks are unchanged: each finding is still recorded, listed
+// on the manage page and sent to webhooks at once.
+import { createHash } from 'node:crypto';
 import type { Queryable } from '../platform/db.ts';
-import { readFindingsAfter, type StoredFinding } from '../monitor/findings.ts';
+import { findingFromRow, readFindingsAfter, type FindingRow, type StoredFinding } from '../monitor/findings.ts';
 import type { AlertsContext } from './context.ts';
-import { findingFacts } from './finding-facts.ts';
+import { cleanText, findingFacts } from './finding-facts.ts';
 import { renderAlertMail, type RenderedAlert } from './mail-render.ts';
 import { enqueueMessage } from './messages.ts';
 import { issueMailLinks, parseBody, queueMail } from './subscriptions.ts';
@@ -51,22 +60,124 @@ export async function fanOutFindings(ctx: AlertsContext): Promise<number> {
 
 async function deliver(ctx: AlertsContext, tx: Queryable, f: StoredFinding): Promise<void> {
   const now = ctx.clock.nowMs();
+  const group = certificateGroupOf(f);
   for (const r of await recipientsOf(tx, f)) {
     const inserted = await tx.query(
-      `INSERT INTO alerts_deliveries (subscriber_id, finding_key, finding_seq, created_at) VALUES ($1, $2, $3, $4)
+      `INSERT INTO alerts_deliveries (subscriber_id, finding_key, finding_seq, created_at, cert_group) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (subscriber_id, finding_key) DO NOTHING RETURNING finding_seq`,
-      [r.id, f.key, f.seq, new Date(now)],
+      [r.id, f.key, f.seq, new Date(now), group?.key ?? null],
     );
     if (inserted.length === 0) continue; // told already (the same finding key under another seq)
     const alert: RenderedAlert = { facts: findingFacts(f, ctx.config.entryLink), rule: r.rule };
-    if (r.delivery === 'immediate') {
-      const links = await issueMailLinks(ctx, tx, r.id);
-      await queueMail(ctx, tx, r.id, r.email, 'alert', renderAlertMail(alert, links), links, `alert:${r.id}:${f.key}`);
+    if (r.delivery !== 'immediate') {
+      await queueDigestItem(tx, r.id, f, now);
+    } else if (group?.precertificate && ctx.config.certificateGraceMs > 0) {
+      await holdPrecertificateAlert(tx, r.id, f, group.key, now + ctx.config.certificateGraceMs);
     } else {
-      await tx.query('INSERT INTO alerts_digest_items (subscriber_id, finding_seq, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [r.id, f.seq, new Date(now)]);
+      if (group !== undefined) alert.facts.facts.push(...(await takeHeldAlerts(tx, r.id, group.key)).map(heldFact));
+      await mailAlert(ctx, tx, r, f, alert);
     }
     await queueWebhooks(ctx, tx, r.id, `alert:${r.id}:${f.key}`, webhookBody('vigil.alert', f, alert));
   }
+}
+
+async function queueDigestItem(tx: Queryable, subscriberId: string, f: StoredFinding, now: number): Promise<void> {
+  await tx.query('INSERT INTO alerts_digest_items (subscriber_id, finding_seq, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [subscriberId, f.seq, new Date(now)]);
+}
+
+async function mailAlert(ctx: AlertsContext, tx: Queryable, r: Recipient, f: StoredFinding, alert: RenderedAlert): Promise<void> {
+  const links = await issueMailLinks(ctx, tx, r.id);
+  await queueMail(ctx, tx, r.id, r.email, 'alert', renderAlertMail(alert, links), links, `alert:${r.id}:${f.key}`);
+}
+
+/**
+ * CertificateGroup names one certificate's signings for one rule: a precertificate and the entries
+ * signed with its certificate share the rule, the signing key (a certificate's subject key), the
+ * issuer and the SAN. Entries signed by a bare key have no group: each of them is its own event.
+ */
+interface CertificateGroup {
+  key: string;
+  precertificate: boolean;
+}
+
+/** certificateGroupOf returns the group of an entry finding about a certificate identity. */
+function certificateGroupOf(f: StoredFinding): CertificateGroup | undefined {
+  const event = f.details.event;
+  if (f.index === null || f.ruleId === null || typeof event !== 'object' || event === null) return undefined;
+  const { keyFingerprint, identity, entryKind } = event as Record<string, unknown>;
+  if (typeof identity !== 'object' || identity === null) return undefined;
+  const { kind, san, issuer } = identity as Record<string, unknown>;
+  if (kind === 'key' || typeof keyFingerprint !== 'string' || typeof san !== 'string' || typeof issuer !== 'string') return undefined;
+  const key = createHash('sha256').update(JSON.stringify([f.ruleId, keyFingerprint, issuer, san])).digest('hex');
+  return { key, precertificate: entryKind === 'precertificate' };
+}
+
+/**
+ * holdPrecertificateAlert makes a precertificate's mail wait until `releaseAt` for an entry of its
+ * group, unless such an entry was delivered already (the subscriber knows of this signing).
+ */
+async function holdPrecertificateAlert(tx: Queryable, subscriberId: string, f: StoredFinding, group: string, releaseAt: number): Promise<void> {
+  const told = await tx.query('SELECT 1 FROM alerts_deliveries WHERE subscriber_id = $1 AND cert_group = $2 AND finding_key <> $3 LIMIT 1', [subscriberId, group, f.key]);
+  if (told.length > 0) return;
+  await tx.query('INSERT INTO alerts_held (subscriber_id, finding_seq, cert_group, release_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [subscriberId, f.seq, group, new Date(releaseAt)]);
+}
+
+/** takeHeldAlerts removes and returns the held findings of a group, which a mail now covers. */
+async function takeHeldAlerts(tx: Queryable, subscriberId: string, group: string): Promise<StoredFinding[]> {
+  const rows = await tx.query<FindingRow>(
+    `WITH taken AS (DELETE FROM alerts_held WHERE subscriber_id = $1 AND cert_group = $2 RETURNING finding_seq)
+     SELECT f.seq, f.key, f.kind, f.log_origin, f.entry_index, f.rule_id, f.subscriber_id, f.summary, f.details, f.observed_at
+     FROM monitor_findings f JOIN taken t ON f.seq = t.finding_seq ORDER BY f.seq`,
+    [subscriberId, group],
+  );
+  return rows.map(findingFromRow);
+}
+
+/** heldFact is the row an entry's mail gets for the precertificate it covers. */
+function heldFact(f: StoredFinding): [string, string] {
+  return ['certificate logged', `${cleanText(f.logOrigin, 100)} at index ${f.index ?? '?'} (precertificate)`];
+}
+
+/** HELD_BATCH bounds the held alerts released per transaction. */
+const HELD_BATCH = 100;
+
+/**
+ * releaseHeldAlerts mails the held precertificate alerts whose wait is over (no entry of their
+ * group came), to subscribers who still hold the rule; returns how many it released. A subscriber
+ * who switched to digests since gets them in the next digest.
+ */
+export async function releaseHeldAlerts(ctx: AlertsContext): Promise<number> {
+  let released = 0;
+  for (let n = HELD_BATCH; n === HELD_BATCH; released += n) n = await releaseHeldBatch(ctx);
+  return released;
+}
+
+async function releaseHeldBatch(ctx: AlertsContext): Promise<number> {
+  const now = ctx.clock.nowMs();
+  return ctx.db.transaction(async (tx) => {
+    const rows = await tx.query<FindingRow & { held_for: string }>(
+      `WITH due AS (
+         DELETE FROM alerts_held WHERE (subscriber_id, finding_seq) IN
+           (SELECT subscriber_id, finding_seq FROM alerts_held WHERE release_at <= $1 ORDER BY release_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+         RETURNING subscriber_id, finding_seq)
+       SELECT due.subscriber_id AS held_for, f.seq, f.key, f.kind, f.log_origin, f.entry_index, f.rule_id, f.subscriber_id, f.summary, f.details, f.observed_at
+       FROM due JOIN monitor_findings f ON f.seq = due.finding_seq ORDER BY f.seq`,
+      [new Date(now), HELD_BATCH],
+    );
+    for (const row of rows) {
+      const f = findingFromRow(row);
+      for (const r of (await recipientsOf(tx, f)).filter((x) => x.id === row.held_for)) {
+        if (r.delivery !== 'immediate') {
+          await queueDigestItem(tx, r.id, f, now);
+          continue;
+        }
+        const alert: RenderedAlert = { facts: findingFacts(f, ctx.config.entryLink), rule: r.rule };
+        alert.facts.facts.push(['note', `no entry signed with this certificate was logged within ${Math.round(ctx.config.certificateGraceMs / 1000)} s`]);
+        await mailAlert(ctx, tx, r, f, alert);
+      }
+    }
+    return rows.length;
+  });
 }
 
 /** queueWebhooks queues one call per enabled webhook of the subscriber. */

@@ -49,6 +49,7 @@ export function findingFacts(f: StoredFinding, entryLink: string): FindingFacts 
   if (f.index !== null) facts.push(['entry index', f.index.toString()]);
   const timeSec = typeof d.integratedTimeSec === 'number' && Number.isFinite(d.integratedTimeSec) ? d.integratedTimeSec : undefined;
   facts.push(timeSec !== undefined ? ['time', `${isoOrEmpty(timeSec * 1000)} (integrated by the log)`] : ['time', `${f.observedAt.toISOString()} (seen by the monitor)`]);
+  if (d.entryKind === 'precertificate') facts.push(['entry', 'precertificate: the CA logged a certificate it issued for this identity']);
   push(facts, 'identity', str(identity.san));
   push(facts, 'issuer', str(identity.issuer));
   push(facts, 'workflow', str(ci.workflowRef) ?? str(ci.workflow));

@@ -124,6 +124,24 @@ export const ALERTS_MIGRATIONS: readonly Migration[] = [
     sql: 'CREATE TABLE alerts_cursor (consumer text PRIMARY KEY, seq bigint NOT NULL)',
   },
   { id: '0015-tokens-by-expiry', sql: 'CREATE INDEX alerts_tokens_expiry ON alerts_tokens (expires_at)' },
+  // One mail per certificate (alerts/fanout.ts): cert_group names (rule, signing key, issuer, SAN)
+  // for entry findings about a certificate, so a precertificate and the signatures made with its
+  // certificate are recognised as one signing.
+  { id: '0016-deliveries-cert-group', sql: 'ALTER TABLE alerts_deliveries ADD COLUMN cert_group text' },
+  { id: '0017-deliveries-by-cert-group', sql: 'CREATE INDEX alerts_deliveries_cert_group ON alerts_deliveries (subscriber_id, cert_group) WHERE cert_group IS NOT NULL' },
+  {
+    // Precertificate alerts waiting (until release_at) for the signature made with the certificate,
+    // to go out in one mail with it; released alone when none comes.
+    id: '0018-held',
+    sql: `CREATE TABLE alerts_held (
+      subscriber_id text NOT NULL,
+      finding_seq bigint NOT NULL,
+      cert_group text NOT NULL,
+      release_at timestamptz NOT NULL,
+      PRIMARY KEY (subscriber_id, finding_seq))`,
+  },
+  { id: '0019-held-by-cert-group', sql: 'CREATE INDEX alerts_held_cert_group ON alerts_held (subscriber_id, cert_group)' },
+  { id: '0020-held-due', sql: 'CREATE INDEX alerts_held_due ON alerts_held (release_at)' },
 ];
 
 /**

@@ -1,13 +1,14 @@
-// The alert worker: fans findings out after its cursor, queues due digests, and sends due
-// messages. It runs every `pollIntervalMs` and whenever woken (a confirmation mail was queued, a
-// monitor job said findings were committed). Embedded, messages are sent in this process; with a
+// The alert worker: fans findings out after its cursor, mails the precertificate alerts whose wait
+// for a signature is over (fanout.ts), queues due digests, and sends due messages. It runs every
+// `pollIntervalMs` and whenever woken (a confirmation mail was queued, a monitor job said findings
+// were committed). Embedded, messages are sent in this process; with a
 // JobQueue (BullMQ in production) each due message becomes a job `msg-<id>` that any worker
 // process may run: the claim in SQL (alerts/messages.ts) makes sure only one attempt runs at a time.
 import type { JobQueue, QueueConsumer } from '../platform/queue.ts';
 import type { AlertsContext } from './context.ts';
 import { sendDueDigests } from './digest.ts';
 import { errorMessage } from './errors.ts';
-import { fanOutFindings } from './fanout.ts';
+import { fanOutFindings, releaseHeldAlerts } from './fanout.ts';
 import { dueMessageIds } from './messages.ts';
 import { pruneRateLimits } from './rate-limit.ts';
 import { sendMessage } from './sender.ts';
@@ -49,6 +50,7 @@ export function startAlertWorker(ctx: AlertsContext, transport: MailTransport, o
 
   const pass = async () => {
     while ((await fanOutFindings(ctx)) === ctx.config.findingsBatch);
+    await releaseHeldAlerts(ctx);
     await sendDueDigests(ctx);
     const now = ctx.clock.nowMs();
     const due = await dueMessageIds(ctx.db, now, DUE_BATCH);

@@ -174,6 +174,54 @@ function suite(open: () => Promise<{ db: Db; drop: () => Promise<void> }>) {
     expect(alert.text).toContain('/manage?token=');
   });
 
+  it('mails a precertificate and the entry signed with its certificate as one alert; a lone precertificate after the grace', async () => {
+    const rule = await watchRuleOf(ALICE, 'identity');
+    const ruleId = `r:${rule.id}`;
+    const precert = (index: bigint, keyFingerprint: string) => identityFinding(index, ruleId, rule.subscriberId, { keyFingerprint, entryKind: 'precertificate', artifactDigests: [] });
+    const n = mailsTo(ALICE).length;
+    // The CA logs the precertificate, then the signer logs the signature made with the certificate.
+    await addFindings(precert(40n, 'e1'.repeat(32)));
+    await alerts.worker!.runOnce();
+    expect(mailsTo(ALICE)).toHaveLength(n);
+    clock.advance(5_000);
+    await addFindings(identityFinding(41n, ruleId, rule.subscriberId, { keyFingerprint: 'e1'.repeat(32) }));
+    await alerts.worker!.runOnce();
+    expect(mailsTo(ALICE)).toHaveLength(n + 1);
+    const merged = mailsTo(ALICE).at(-1)!;
+    expect(merged.text).toContain('logIndex=41');
+    expect(merged.text).toMatch(/certificate logged: +log\.vigil\.test\/alerts at index 40 \(precertificate\)/);
+    clock.advance(config.certificateGraceMs);
+    await alerts.worker!.runOnce();
+    expect(mailsTo(ALICE)).toHaveLength(n + 1);
+
+    // A precertificate whose certificate signs nothing (in time) is mailed alone when the grace ends.
+    await addFindings(precert(42n, 'e2'.repeat(32)));
+    await alerts.worker!.runOnce();
+    clock.advance(config.certificateGraceMs - 1);
+    await alerts.worker!.runOnce();
+    expect(mailsTo(ALICE)).toHaveLength(n + 1);
+    clock.advance(1);
+    await alerts.worker!.runOnce();
+    expect(mailsTo(ALICE)).toHaveLength(n + 2);
+    const lone = mailsTo(ALICE).at(-1)!;
+    expect(lone.text).toContain('logIndex=42');
+    expect(lone.text).toContain('precertificate: the CA logged a certificate it issued for this identity');
+    expect(lone.text).toContain(`no entry signed with this certificate was logged within ${config.certificateGraceMs / 1000} s`);
+
+    // The signature came first (it may be read from another log): its precertificate is not mailed again.
+    await addFindings(identityFinding(44n, ruleId, rule.subscriberId, { keyFingerprint: 'e3'.repeat(32) }));
+    await alerts.worker!.runOnce();
+    expect(mailsTo(ALICE)).toHaveLength(n + 3);
+    await addFindings(precert(43n, 'e3'.repeat(32)));
+    clock.advance(config.certificateGraceMs);
+    await alerts.worker!.runOnce();
+    await alerts.worker!.runOnce();
+    expect(mailsTo(ALICE)).toHaveLength(n + 3);
+    // Each finding is still a delivery, listed on the manage page.
+    const delivered = await db.query<{ finding_key: string }>('SELECT finding_key FROM alerts_deliveries WHERE subscriber_id = $1', [rule.subscriberId]);
+    for (const i of [40n, 41n, 42n, 43n, 44n]) expect(delivered.map((d) => d.finding_key)).toContain(findingKey(ORIGIN, i, ruleId));
+  });
+
   it('sends no duplicate after a restart, at a crash after the send, or after a claim whose sender died', async () => {
     const rule = await watchRuleOf(ALICE, 'identity');
     const before = mailsTo(ALICE).length;

@@ -88,6 +88,8 @@ describe('vigil up --demo (one process, port 0)', () => {
     });
     expect(alert).toMatch(new RegExp(`^To: .*${DEMO_MAINTAINER.replace(/\./g, '\\.')}`, 'm'));
     expect(alert).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click/m);
+    // One mail for the signing: the CA's precertificate rides in the signature's alert.
+    expect(alert).toMatch(/^certificate logged: +\S+ at index \d+ \(precertificate\)$/m);
     expect(running.output()).toContain('demo: unexpected: ');
     // An honest network: the monitor (which also compares the witnesses' checkpoints) raised no log alert.
     const subjects = readdirSync(j.alerts.outbox).map((f) => /^Subject: (.*)$/m.exec(readFileSync(join(j.alerts.outbox, f), 'utf8'))?.[1] ?? '');
