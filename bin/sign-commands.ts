@@ -1,9 +1,10 @@
 // sign-commands.ts adds `vigil sign` and `vigil verify`: argument parsing and output only; the
 // logic is log/bundle/sign.ts (signArtifact) and log/bundle/verify.ts (verifyBundle).
 import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { isBundleError } from '../log/bundle/errors.ts';
-import { fetchTrustedRoot, signArtifact } from '../log/bundle/sign.ts';
+import { fetchTrustedRoot, signArtifact, type Attestation } from '../log/bundle/sign.ts';
 import { parseTrustedRoot } from '../log/bundle/trusted-root.ts';
 import { verifyBundle, type VerifiedBundle } from '../log/bundle/verify.ts';
 import { attachWitnessedCheckpoint, DEFAULT_WITNESS_WAIT_MS, fetchWitnessPolicy, verifyBundleWitnessed } from '../log/bundle/witnessed.ts';
@@ -39,8 +40,8 @@ function baseUrl(url: string): string {
   return url.replace(/\/+$/, '');
 }
 
-interface SignFlags { url: string; token?: string; email?: string; rekorV2?: boolean; out?: string; witnessed?: boolean; witnessWait: string }
-interface VerifyFlags { bundle: string; identity: string; issuer: string; url?: string; trustedRoot?: string; witnessPolicy?: string; witness: boolean; witnessWait: string }
+interface SignFlags { url: string; token?: string; email?: string; rekorV2?: boolean; out?: string; witnessed?: boolean; witnessWait: string; predicate?: string; predicateType?: string; subject?: string }
+interface VerifyFlags { bundle: string; identity: string; issuer: string; predicateType?: string; url?: string; trustedRoot?: string; witnessPolicy?: string; witness: boolean; witnessWait: string }
 
 // witnessedBundle waits for the log's witnesses (--witnessed): the bundle then carries a cosigned
 // checkpoint and verifies offline. If they do not cosign in time, nothing is written.
@@ -52,13 +53,34 @@ async function witnessedBundle(file: string, bundle: BundleJson, opts: SignFlags
   }
 }
 
+// attestationOf reads --predicate FILE and --predicate-type (both or neither) into an attestation
+// about FILE, named --subject or FILE's base name; signArtifact checks the values.
+function attestationOf(file: string, opts: SignFlags): Attestation | undefined {
+  if (opts.predicate === undefined && opts.predicateType === undefined) {
+    if (opts.subject !== undefined) fail('bad option', new Error('--subject names the subject of an attestation: give --predicate and --predicate-type too'));
+    return undefined;
+  }
+  if (opts.predicate === undefined || opts.predicateType === undefined) fail('bad option', new Error('an attestation needs both --predicate FILE and --predicate-type URI'));
+  const text = readJsonFile(opts.predicate, 'predicate');
+  let predicate: unknown;
+  try {
+    predicate = JSON.parse(text);
+  } catch (err) {
+    fail(`couldn't read the predicate ${opts.predicate}`, new Error(`it is not JSON: ${err instanceof Error ? err.message : String(err)}`));
+  }
+  return { subjectName: opts.subject ?? basename(file), predicateType: opts.predicateType, predicate: predicate as Record<string, unknown> };
+}
+
 async function runSign(file: string, opts: SignFlags): Promise<void> {
   const artifact = readFile(file, 'artifact');
   const waitMs = witnessWaitMs(opts.witnessWait);
   const token = opts.token ?? process.env.VIGIL_ID_TOKEN;
+  const attestation = attestationOf(file, opts);
   let bundle: BundleJson;
   try {
-    bundle = await signArtifact(artifact, { url: baseUrl(opts.url), ...(token ? { token } : {}), ...(opts.email ? { email: opts.email } : {}), rekorV2: opts.rekorV2 === true });
+    bundle = await signArtifact(artifact, {
+      url: baseUrl(opts.url), ...(token ? { token } : {}), ...(opts.email ? { email: opts.email } : {}), rekorV2: opts.rekorV2 === true, ...(attestation ? { attestation } : {}),
+    });
   } catch (err) {
     fail(`couldn't sign ${file}`, err);
   }
@@ -71,7 +93,8 @@ async function runSign(file: string, opts: SignFlags): Promise<void> {
   }
   const entry = bundle.verificationMaterial.tlogEntries[0]!;
   const witnessed = opts.witnessed === true ? `; witnessed in checkpoint size ${entry.inclusionProof.treeSize}` : '';
-  process.stdout.write(`signed ${file}: log index ${entry.logIndex}${witnessed}; bundle written to ${out}\n`);
+  const what = attestation ? `an attestation (${attestation.predicateType}) about ${file}` : file;
+  process.stdout.write(`signed ${what}: log index ${entry.logIndex}${witnessed}; bundle written to ${out}\n`);
 }
 
 // witnessPolicyText is the policy `vigil verify` enforces: the file, else the log's (trust on first use).
@@ -114,10 +137,12 @@ async function runVerify(file: string, opts: VerifyFlags): Promise<void> {
     fail('couldn\'t get the trusted root', err);
   }
   try {
-    const verified = verifyBundle(artifact, bundle, parseTrustedRoot(rootText), { identityRegex: opts.identity, issuer: opts.issuer });
+    const policy = { identityRegex: opts.identity, issuer: opts.issuer, ...(opts.predicateType !== undefined ? { predicateType: opts.predicateType } : {}) };
+    const verified = verifyBundle(artifact, bundle, parseTrustedRoot(rootText), policy);
     const witnessed = await checkWitnessed(verified, opts);
     const times = verified.times.map((t) => t.toISOString()).join(', ');
-    process.stdout.write(`verified ${file}: signed by ${verified.identity} (issuer ${verified.issuer}) at ${times}; log index ${verified.logIndexes.join(', ')}; ${witnessed}\n`);
+    const what = verified.predicateType === undefined ? '' : ` (attestation ${verified.predicateType})`;
+    process.stdout.write(`verified ${file}${what}: signed by ${verified.identity} (issuer ${verified.issuer}) at ${times}; log index ${verified.logIndexes.join(', ')}; ${witnessed}\n`);
   } catch (err) {
     fail(`verification of ${file} failed`, err);
   }
@@ -140,6 +165,9 @@ export function registerSignCommands(program: Command): void {
     .option('--out <file>', 'where to write the bundle (default: FILE.sigstore.json)')
     .option('--witnessed', 'wait until the log\'s witnesses cosigned the entry and put that checkpoint in the bundle (verifies offline)')
     .option('--witness-wait <seconds>', 'how long --witnessed waits', String(DEFAULT_WITNESS_WAIT_MS / 1000))
+    .option('--predicate <file>', 'sign an attestation instead: an in-toto statement about FILE with this JSON predicate, in a DSSE envelope')
+    .option('--predicate-type <uri>', 'the predicate\'s type URI, e.g. https://slsa.dev/provenance/v1 (with --predicate)')
+    .option('--subject <name>', 'the subject name in the statement, e.g. a purl (default: FILE\'s base name)')
     .action(runSign);
 
   program
@@ -149,6 +177,7 @@ export function registerSignCommands(program: Command): void {
     .requiredOption('--bundle <file>', 'the bundle (FILE.sigstore.json)')
     .requiredOption('--identity <regex>', 'the signer identity (email or URI); always matched whole (^…$)')
     .requiredOption('--issuer <url>', 'the OIDC issuer, matched exactly')
+    .option('--predicate-type <uri>', 'require an in-toto attestation about FILE of exactly this predicate type')
     .option('--url <url>', 'the log: its published cosigned checkpoint and tiles; also the trusted root and witness policy when no file is given (trust on first use)')
     .option('--trusted-root <file>', 'a trusted_root.json kept from earlier (preferred)')
     .option('--witness-policy <file>', 'the log\'s witness policy (tlog-policy) kept beside trusted_root.json (preferred; default: <url>/api/v2/witness-policy)')

@@ -9,8 +9,6 @@
 import { MonitorError } from './errors.ts';
 import type { ArtifactDigest } from './signing-event.ts';
 
-/** IN_TOTO_PAYLOAD_TYPE is the DSSE payloadType of in-toto statements. */
-export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 /** MAX_STATEMENT_BYTES bounds a statement read for subjects (1 MiB). */
 export const MAX_STATEMENT_BYTES = 1 << 20;
 /** MAX_SUBJECTS bounds the subjects read from one statement. */

@@ -1,7 +1,7 @@
-// build.ts makes what a signer sends and keeps: the log entry requests for a certificate-signed
-// artifact (hashedrekord) or DSSE envelope, in the v1 (Rekor ProposedEntry) and v2 (rekor-tiles
-// CreateEntryRequest) forms, and the v0.3 bundle that carries the certificate, the log entry and
-// the timestamps (research notes 5.5).
+// build.ts makes what a signer sends and keeps: the in-toto statement of an attestation, the log
+// entry requests for a certificate-signed artifact (hashedrekord) or DSSE envelope, in the v1
+// (Rekor ProposedEntry) and v2 (rekor-tiles CreateEntryRequest) forms, and the v0.3 bundle that
+// carries the certificate, the log entry and the timestamps (research notes 5.5).
 import { encodeBase64, encodeHex } from '../../tlog/base64.ts';
 import { formatPem } from '../kinds/pem.ts';
 import { BUNDLE_V03_MEDIA_TYPE, type BundleJson, type TlogEntryJson } from './bundle-json.ts';
@@ -20,6 +20,14 @@ export type SignedContent =
 
 function pemB64(der: Uint8Array): string {
   return encodeBase64(new TextEncoder().encode(formatPem('CERTIFICATE', der)));
+}
+
+/** IN_TOTO_STATEMENT_V1 is the _type of an in-toto Statement v1 (github.com/in-toto/attestation, spec/v1). */
+export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
+
+/** formatInTotoStatement returns an in-toto Statement v1 about one subject (name, SHA-256), as UTF-8 JSON. */
+export function formatInTotoStatement(subjectName: string, digest: Uint8Array, predicateType: string, predicate: Record<string, unknown>): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ _type: IN_TOTO_STATEMENT_V1, subject: [{ name: subjectName, digest: { sha256: encodeHex(digest) } }], predicateType, predicate }));
 }
 
 const P256_DETAILS = 'PKIX_ECDSA_P256_SHA_256';

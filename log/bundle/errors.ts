@@ -22,6 +22,8 @@
  * - invalid_signature: the signature over the artifact (or the DSSE PAE) does not verify.
  * - artifact_mismatch: the artifact is not the one signed (digest, or in-toto subject).
  * - identity_mismatch / issuer_mismatch: the certificate's SAN or OIDC issuer is not the policy's.
+ * - predicate_mismatch: the policy asks for an attestation of a predicate type, and the bundle is
+ *   not an in-toto attestation of that type.
  * Witnessing (witnessed.ts), after every check above:
  * - malformed_witness_policy: the witness policy does not parse, or names other logs only.
  * - not_witnessed: no checkpoint the policy's quorum cosigned covers the entry (offline: the
@@ -33,6 +35,8 @@
  * Signing (sign.ts):
  * - request_failed: the CA, log, TSA or OIDC issuer refused or could not be reached.
  * - invalid_response: a service answered something that is not what its API promises.
+ * - invalid_attestation: the attestation to sign has no URI predicate type, no subject name, or a
+ *   predicate that is not a JSON object.
  */
 export type BundleErrorCode =
   | 'malformed_bundle'
@@ -54,12 +58,14 @@ export type BundleErrorCode =
   | 'artifact_mismatch'
   | 'identity_mismatch'
   | 'issuer_mismatch'
+  | 'predicate_mismatch'
   | 'malformed_witness_policy'
   | 'not_witnessed'
   | 'not_yet_witnessed'
   | 'inconsistent_checkpoint'
   | 'request_failed'
-  | 'invalid_response';
+  | 'invalid_response'
+  | 'invalid_attestation';
 
 /** BundleError is the one error class of log/bundle. */
 export class BundleError extends Error {

@@ -81,6 +81,61 @@ describe('vigil sign / vigil verify', () => {
     expect(byFile.stderr).toContain('warning: --no-witness');
   });
 
+  it.each([['Rekor v1 (SET)', []], ['Rekor v2 (RFC 3161 timestamp)', ['--rekor-v2']]])('%s: signs an attestation (in-toto statement in DSSE) and verifies it, with its predicate type', async (_name, extra) => {
+    const file = join(tmp, `package-${extra.length}.tgz`);
+    const artifact = new TextEncoder().encode(`package ${Date.now()} ${extra.join(' ')}\n`);
+    writeFileSync(file, artifact);
+    const predicateFile = join(tmp, 'provenance.json');
+    writeFileSync(predicateFile, JSON.stringify({ buildDefinition: { buildType: 'https://example.com/build/v1' }, runDetails: { builder: { id: 'https://example.com/builder' } } }));
+    const type = 'https://slsa.dev/provenance/v1';
+    const signed = await vigil(['sign', file, '--url', server.url, '--email', 'alice@example.com', '--predicate', predicateFile, '--predicate-type', type, '--subject', 'pkg:npm/left-pad@1.3.0', ...extra]);
+    expect(signed.stderr).toBe('');
+    expect(signed.code).toBe(0);
+    expect(signed.stdout).toMatch(new RegExp(`^signed an attestation \\(${type.replace(/[./]/g, '\\$&')}\\) about .*package-${extra.length}\\.tgz: log index \\d+; bundle written to `));
+    const bundle = `${file}.sigstore.json`;
+    const b = JSON.parse(readFileSync(bundle, 'utf8'));
+    expect(b.messageSignature).toBeUndefined();
+    expect(b.dsseEnvelope.payloadType).toBe('application/vnd.in-toto+json');
+    expect(b.verificationMaterial.tlogEntries[0].kindVersion.kind).toBe('dsse');
+    const statement = JSON.parse(Buffer.from(b.dsseEnvelope.payload, 'base64').toString('utf8'));
+    expect(statement).toMatchObject({ _type: 'https://in-toto.io/Statement/v1', predicateType: type, subject: [{ name: 'pkg:npm/left-pad@1.3.0', digest: { sha256: Buffer.from(await crypto.subtle.digest('SHA-256', artifact)).toString('hex') } }] });
+    stockVerify(bundle, artifact, '^alice@example\\.com$');
+
+    const args = ['verify', file, '--bundle', bundle, '--identity', 'alice@example\\.com', '--issuer', server.issuerUrl, '--url', server.url];
+    const verified = await vigil([...args, '--predicate-type', type]);
+    expect(verified.stderr).toBe('');
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toContain(`(attestation ${type}): signed by alice@example.com`);
+    const otherType = await vigil([...args, '--predicate-type', 'https://spdx.dev/Document']);
+    expect(otherType.code).toBe(1);
+    expect(otherType.stderr).toContain('(predicate_mismatch)');
+    writeFileSync(file, 'another package\n');
+    const tampered = await vigil(args);
+    expect(tampered.code).toBe(1);
+    expect(tampered.stderr).toContain('(artifact_mismatch)');
+  });
+
+  it('refuses a bad attestation before signing, and a message bundle where an attestation is required', async () => {
+    const file = join(tmp, 'artifact-attest.txt');
+    writeFileSync(file, 'a release\n');
+    const notObject = join(tmp, 'predicate-array.json');
+    writeFileSync(notObject, '[1, 2]');
+    const array = await vigil(['sign', file, '--url', server.url, '--email', 'alice@example.com', '--predicate', notObject, '--predicate-type', 'https://slsa.dev/provenance/v1']);
+    expect(array.code).toBe(1);
+    expect(array.stderr).toContain('the predicate must be a JSON object (invalid_attestation)');
+    const notUri = await vigil(['sign', file, '--url', server.url, '--email', 'alice@example.com', '--predicate', notObject, '--predicate-type', 'provenance']);
+    expect(notUri.code).toBe(1);
+    expect(notUri.stderr).toContain('(invalid_attestation)');
+    const alone = await vigil(['sign', file, '--url', server.url, '--email', 'alice@example.com', '--predicate-type', 'https://slsa.dev/provenance/v1']);
+    expect(alone.code).toBe(1);
+    expect(alone.stderr).toContain('needs both --predicate FILE and --predicate-type URI');
+    const signed = await vigil(['sign', file, '--url', server.url, '--email', 'alice@example.com']);
+    expect(signed.code).toBe(0);
+    const message = await vigil(['verify', file, '--bundle', `${file}.sigstore.json`, '--identity', 'alice@example\\.com', '--issuer', server.issuerUrl, '--url', server.url, '--predicate-type', 'https://slsa.dev/provenance/v1']);
+    expect(message.code).toBe(1);
+    expect(message.stderr).toContain('the bundle is not an in-toto attestation, not "https://slsa.dev/provenance/v1" (predicate_mismatch)');
+  });
+
   it('fails with a reason and a non-zero exit: wrong identity (anchored), tampered artifact, no token', async () => {
     const file = join(tmp, 'artifact-fail.txt');
     writeFileSync(file, 'a release\n');

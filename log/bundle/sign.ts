@@ -1,6 +1,7 @@
 // sign.ts is the signing client behind `vigil sign`: an OIDC token (given, or from the development
-// issuer), an ephemeral P-256 key, a Fulcio-API certificate, a log entry through the Rekor v1 API
-// (with a SET) or the v2 API plus an RFC 3161 timestamp, and the v0.3 bundle. Every service is
+// issuer), an ephemeral P-256 key, a Fulcio-API certificate, a signature over the artifact (or a
+// DSSE envelope of an in-toto statement about it: an attestation), a log entry through the Rekor
+// v1 API (with a SET) or the v2 API plus an RFC 3161 timestamp, and the v0.3 bundle. Every service is
 // Vigil's, at one base URL; answers are checked for shape, and the finished bundle is for
 // `vigil verify` (or stock sigstore-js) to verify — the signer trusts nothing it received.
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
@@ -8,10 +9,12 @@ import { decodeJwt } from 'jose';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { MessageImprint, TimeStampReq } from '@peculiar/asn1-tsp';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
+import { encodeBase64 } from '../../tlog/base64.ts';
 import { sha256 } from '../../tlog/sha256.ts';
+import { encodeDssePae, IN_TOTO_PAYLOAD_TYPE } from '../kinds/dsse.ts';
 import { parsePem } from '../kinds/pem.ts';
 import type { RekorV1Entry, TransparencyLogEntryJson } from '../rekor-json.ts';
-import { formatBundle, formatV1Proposal, formatV2Request, type SignedContent } from './build.ts';
+import { formatBundle, formatInTotoStatement, formatV1Proposal, formatV2Request, type SignedContent } from './build.ts';
 import { tlogEntryFromV1, tlogEntryFromV2, type BundleJson, type TlogEntryJson } from './bundle-json.ts';
 import { BundleError, rethrowAs } from './errors.ts';
 
@@ -30,6 +33,42 @@ export interface SignOptions {
   /** rekorV2 logs through /api/v2/log/entries and adds an RFC 3161 timestamp. */
   readonly rekorV2?: boolean;
   readonly timeoutMs?: number;
+  /** attestation, when given, signs an in-toto statement about the artifact (DSSE) instead of the artifact. */
+  readonly attestation?: Attestation;
+}
+
+/** Attestation is what an in-toto statement says about the artifact: its name and a typed predicate. */
+export interface Attestation {
+  /** subjectName names the artifact in the statement, e.g. a file name or a purl. */
+  readonly subjectName: string;
+  /** predicateType is a URI, e.g. "https://slsa.dev/provenance/v1". */
+  readonly predicateType: string;
+  readonly predicate: Record<string, unknown>;
+}
+
+/** MAX_SUBJECT_NAME_LENGTH bounds an attestation's subject name. */
+const MAX_SUBJECT_NAME_LENGTH = 1024;
+
+function checkAttestation(a: Attestation): void {
+  const bad = (why: string): never => {
+    throw new BundleError('invalid_attestation', why);
+  };
+  if (typeof a.subjectName !== 'string' || a.subjectName === '' || a.subjectName.length > MAX_SUBJECT_NAME_LENGTH) bad(`the subject name must be 1 to ${MAX_SUBJECT_NAME_LENGTH} characters`);
+  if (typeof a.predicateType !== 'string' || !/^[a-z][a-z0-9+.-]*:\S+$/i.test(a.predicateType) || !URL.canParse(a.predicateType)) bad(`the predicate type must be a URI, got ${JSON.stringify(String(a.predicateType).slice(0, 100))}`);
+  if (typeof a.predicate !== 'object' || a.predicate === null || Array.isArray(a.predicate)) bad('the predicate must be a JSON object');
+}
+
+/** signContent signs the artifact, or the DSSE envelope of an attestation about it; returns the content and its signature. */
+function signContent(artifact: Uint8Array, privateKey: string, attestation: Attestation | undefined): { content: SignedContent; signature: Uint8Array } {
+  const digest = sha256(artifact);
+  if (attestation === undefined) {
+    const signature = new Uint8Array(sign('sha256', artifact, privateKey));
+    return { content: { type: 'message', digest, signature }, signature };
+  }
+  const payload = formatInTotoStatement(attestation.subjectName, digest, attestation.predicateType, attestation.predicate);
+  const signature = new Uint8Array(sign('sha256', encodeDssePae(IN_TOTO_PAYLOAD_TYPE, payload), privateKey));
+  const envelope = { payload: encodeBase64(payload), payloadType: IN_TOTO_PAYLOAD_TYPE, signatures: [{ sig: encodeBase64(signature), keyid: '' }] };
+  return { content: { type: 'dsse', envelope }, signature };
 }
 
 /** Answer is a 2xx answer's status and body. */
@@ -131,12 +170,14 @@ async function logEntry(opts: SignOptions, cert: Uint8Array, content: SignedCont
 }
 
 /**
- * signArtifact signs `artifact` as the token's identity and returns the v0.3 bundle. Throws
- * BundleError 'request_failed' (a service refused or was unreachable; its answer is in the
- * message) or 'invalid_response'.
+ * signArtifact signs `artifact` (or, with opts.attestation, an in-toto statement about it) as the
+ * token's identity and returns the v0.3 bundle. Throws BundleError 'invalid_attestation',
+ * 'request_failed' (a service refused or was unreachable; its answer is in the message) or
+ * 'invalid_response'.
  */
 export async function signArtifact(artifact: Uint8Array, opts: SignOptions): Promise<BundleJson> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  if (opts.attestation !== undefined) checkAttestation(opts.attestation);
   let token = opts.token;
   if (token === undefined) {
     if (opts.email === undefined) throw new BundleError('request_failed', 'no identity token: pass --token, set VIGIL_ID_TOKEN, or give --email for the development issuer');
@@ -144,11 +185,11 @@ export async function signArtifact(artifact: Uint8Array, opts: SignOptions): Pro
   }
   const keys = generateKeyPairSync('ec', { namedCurve: 'P-256', publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
   const cert = await requestCertificate(opts, token, keys, timeoutMs);
-  const content: SignedContent = { type: 'message', digest: sha256(artifact), signature: new Uint8Array(sign('sha256', artifact, keys.privateKey)) };
+  const { content, signature } = signContent(artifact, keys.privateKey, opts.attestation);
   const entry = await logEntry(opts, cert, content, timeoutMs);
   const stamps: Uint8Array[] = [];
   if (opts.rekorV2 === true) {
-    const init = { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body: timestampQuery(content.signature) };
+    const init = { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body: timestampQuery(signature) };
     stamps.push((await request(`${opts.url}/api/v1/timestamp`, init, timeoutMs)).bytes);
   }
   return formatBundle(cert, content, entry, stamps);

@@ -3,10 +3,11 @@
 // bundle's certificate, and identity regexes are always anchored. Each failed check throws its
 // own BundleError code (errors.ts), in this order: policy, bundle shape, log entries (checkpoint,
 // inclusion, SET, body), RFC 3161 timestamps, a time source, the certificate chain at every
-// verified time, the SCT, the signature over the artifact, and the identity.
+// verified time, the SCT, the signature over the artifact, the identity, and (when the policy asks
+// for an attestation) the in-toto predicate type.
 import { parseCertificate, type ParsedCertificate } from '../kinds/certificate.ts';
 import { verifyCertificateChain } from '../kinds/certificate-chain.ts';
-import { encodeDssePae } from '../kinds/dsse.ts';
+import { encodeDssePae, IN_TOTO_PAYLOAD_TYPE } from '../kinds/dsse.ts';
 import { verifyMessageSignature } from '../kinds/verifier.ts';
 import { decodeUtf8 } from '../../tlog/note.ts';
 import { equalBytes } from '../../tlog/merkle.ts';
@@ -21,10 +22,15 @@ import { verifyTlogEntry } from './tlog-entry.ts';
 import { isValidAt, type TrustedLog, type TrustedRoot } from './trusted-root.ts';
 import type { Checkpoint } from '../../tlog/checkpoint.ts';
 
-/** VerifyPolicy says who must have signed: a SAN regex (always anchored) and the exact issuer. */
+/**
+ * VerifyPolicy says who must have signed: a SAN regex (always anchored) and the exact issuer; and,
+ * for an attestation, its predicate type.
+ */
 export interface VerifyPolicy {
   readonly identityRegex: string;
   readonly issuer: string;
+  /** predicateType, when set, requires an in-toto attestation of exactly this predicate type. */
+  readonly predicateType?: string;
 }
 
 /** VerifiedBundle is what a verified bundle proves. */
@@ -35,6 +41,8 @@ export interface VerifiedBundle {
   /** times are the verified signing times (SETs, RFC 3161 timestamps). */
   readonly times: readonly Date[];
   readonly logIndexes: readonly bigint[];
+  /** predicateType is the attestation's predicate type, for an in-toto DSSE bundle; else undefined. */
+  readonly predicateType: string | undefined;
   /** checkpoints are each log entry's verified checkpoint (and its note), for witnessed.ts. */
   readonly checkpoints: readonly VerifiedEntryCheckpoint[];
 }
@@ -66,26 +74,36 @@ function checkChainAt(leaf: ParsedCertificate, root: TrustedRoot, at: Date): Par
   throw new BundleError('untrusted_certificate', `the certificate does not chain to a trusted CA at ${at.toISOString()}: ${why}`, { cause: last });
 }
 
-function checkInTotoSubject(payload: Uint8Array, artifact: Uint8Array): void {
-  const statement = rethrowAs('artifact_mismatch', 'the DSSE payload is not an in-toto statement', () => JSON.parse(decodeUtf8(payload)) as { subject?: unknown });
+/** checkInTotoSubject checks that a subject of the statement is the artifact; returns the predicate type. */
+function checkInTotoSubject(payload: Uint8Array, artifact: Uint8Array): string | undefined {
+  const statement = rethrowAs('artifact_mismatch', 'the DSSE payload is not an in-toto statement', () => JSON.parse(decodeUtf8(payload)) as { subject?: unknown; predicateType?: unknown });
   const want = encodeHex(sha256(artifact));
   const subjects = Array.isArray(statement.subject) ? statement.subject.slice(0, 1024) : [];
   const found = subjects.some((s: unknown) => typeof s === 'object' && s !== null && (s as { digest?: { sha256?: unknown } }).digest?.sha256 === want);
   if (!found) throw new BundleError('artifact_mismatch', `no subject of the in-toto statement has sha256 ${want}`);
+  return typeof statement.predicateType === 'string' ? statement.predicateType : undefined;
 }
 
-function checkSignature(bundle: ParsedBundle, leaf: ParsedCertificate, artifact: Uint8Array): void {
+/** checkSignature verifies the signature over the artifact or envelope; returns an attestation's predicate type. */
+function checkSignature(bundle: ParsedBundle, leaf: ParsedCertificate, artifact: Uint8Array): string | undefined {
   const c = bundle.content;
   if (c.type === 'message') {
     if (!equalBytes(sha256(artifact), c.digest)) throw new BundleError('artifact_mismatch', 'the bundle\'s digest is not the artifact\'s SHA-256');
     if (!verifyMessageSignature(leaf.publicKey, 'sha256', artifact, c.signature)) throw new BundleError('invalid_signature', 'the signature does not verify over the artifact');
-    return;
+    return undefined;
   }
   if (!verifyMessageSignature(leaf.publicKey, 'sha256', encodeDssePae(c.payloadType, c.payload), c.signature)) {
     throw new BundleError('invalid_signature', 'the DSSE signature does not verify over the envelope');
   }
-  if (c.payloadType === 'application/vnd.in-toto+json') checkInTotoSubject(c.payload, artifact);
-  else if (!equalBytes(c.payload, artifact)) throw new BundleError('artifact_mismatch', 'the DSSE payload is not the artifact');
+  if (c.payloadType === IN_TOTO_PAYLOAD_TYPE) return checkInTotoSubject(c.payload, artifact);
+  if (!equalBytes(c.payload, artifact)) throw new BundleError('artifact_mismatch', 'the DSSE payload is not the artifact');
+  return undefined;
+}
+
+function checkPredicateType(got: string | undefined, want: string | undefined): void {
+  if (want === undefined || got === want) return;
+  const what = got === undefined ? 'the bundle is not an in-toto attestation' : `the attestation's predicate type is ${JSON.stringify(got.slice(0, 200))}`;
+  throw new BundleError('predicate_mismatch', `${what}, not ${JSON.stringify(want)}`);
 }
 
 function checkIdentity(leaf: ParsedCertificate, policy: VerifyPolicy, re: RegExp): { identity: string; issuer: string } {
@@ -120,7 +138,8 @@ export function verifyBundle(artifact: Uint8Array, bundleJson: unknown, root: Tr
   if (times.length === 0) throw new BundleError('missing_timestamp', 'the bundle proves no signing time: no signed entry timestamp and no RFC 3161 timestamp');
   const issuers = times.map((t) => checkChainAt(leaf, root, t));
   verifyEmbeddedScts(leaf.der, issuers[0]!.publicKey.spki, root.ctlogs);
-  checkSignature(bundle, leaf, artifact);
+  const predicateType = checkSignature(bundle, leaf, artifact);
   const { identity, issuer } = checkIdentity(leaf, policy, re);
-  return { identity, issuer, times, logIndexes: bundle.tlogEntries.map((e) => e.logIndex), checkpoints };
+  checkPredicateType(predicateType, policy.predicateType);
+  return { identity, issuer, times, logIndexes: bundle.tlogEntries.map((e) => e.logIndex), predicateType, checkpoints };
 }

@@ -31,6 +31,9 @@ export const MAX_DSSE_SIGNATURES = 4;
 /** MAX_DSSE_VERIFIERS bounds the verifiers a dsse request may list (clients send one). */
 export const MAX_DSSE_VERIFIERS = 4;
 
+/** IN_TOTO_PAYLOAD_TYPE is the DSSE payloadType of in-toto statements. */
+export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+
 /**
  * encodeDssePae returns the DSSE v1 pre-authentication encoding:
  * "DSSEv1" SP LEN(type) SP type SP LEN(payload) SP payload, LEN in ASCII decimal of UTF-8 bytes.
