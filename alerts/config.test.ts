@@ -16,15 +16,22 @@ describe('loadConfig', () => {
   });
 
   it('lists every problem in one error', () => {
-    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ pollIntervalMs: -1, nope: 1, allowPrivateWebhooks: 'yes', dkimDomain: 'x.example', entryLink: 'https://x/' }));
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ pollIntervalMs: -1, nope: 1, allowPrivateWebhooks: 'yes', dkimDomain: 'x.example', entryLink: 'https://x/', bounceListen: '0.0.0.0:25' }));
     let message = '';
     try {
       loadConfig({ VIGIL_SMTP_URL: 'http://relay', VIGIL_ALERTS_FROM: 'nobody' }, { configFile: join(dir, 'bad.json'), listen: 'nope' });
     } catch (err) {
       message = (err as Error).message;
     }
-    for (const want of ['pollIntervalMs', 'unknown key "nope"', 'allowPrivateWebhooks', 'dkimKeyFile, dkimDomain and dkimSelector', 'entryLink', 'VIGIL_SMTP_URL', 'VIGIL_ALERTS_FROM', 'listen']) {
+    for (const want of ['pollIntervalMs', 'unknown key "nope"', 'allowPrivateWebhooks', 'dkimKeyFile, dkimDomain and dkimSelector', 'entryLink', 'VIGIL_SMTP_URL', 'VIGIL_ALERTS_FROM', 'listen', 'bounceListen: needs bounceAddress']) {
       expect(message).toContain(want);
     }
+  });
+
+  it('checks the bounce address and listener', () => {
+    writeFileSync(join(dir, 'bounce.json'), JSON.stringify({ bounceAddress: 'bounces+x@bounce.example', bounceListen: 'anywhere' }));
+    expect(() => loadConfig({}, { configFile: join(dir, 'bounce.json') })).toThrow(/bounceAddress: want local@domain[\s\S]*bounceListen: want HOST:PORT/);
+    writeFileSync(join(dir, 'bounce-ok.json'), JSON.stringify({ bounceAddress: 'bounces@bounce.example', bounceListen: '0.0.0.0:2525' }));
+    expect(loadConfig({}, { configFile: join(dir, 'bounce-ok.json') })).toMatchObject({ bounceAddress: 'bounces@bounce.example', bounceListen: '0.0.0.0:2525' });
   });
 });

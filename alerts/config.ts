@@ -68,6 +68,13 @@ export interface AlertsTunables {
   certificateGraceMs: number;
   /** entryLink is the template of the link to an entry with its proof; default DEFAULT_ENTRY_LINK. */
   entryLink: string;
+  /**
+   * bounceAddress, when set (local@domain), makes every mail's envelope sender a VERP address
+   * `<local>+<id>.<token>@<domain>` so delivery status notifications name the message (bounces.ts).
+   */
+  bounceAddress: string;
+  /** bounceListen is host:port of the SMTP listener for those notifications (needs bounceAddress); default off. */
+  bounceListen: string;
   /** dkimKeyFile, dkimDomain, dkimSelector enable DKIM signing of every mail (all three or none). */
   dkimKeyFile: string;
   dkimDomain: string;
@@ -98,6 +105,8 @@ export const TUNABLE_DEFAULTS: AlertsTunables = {
   maxLogs: 20,
   certificateGraceMs: 60_000,
   entryLink: DEFAULT_ENTRY_LINK,
+  bounceAddress: '',
+  bounceListen: '',
   dkimKeyFile: '',
   dkimDomain: '',
   dkimSelector: '',
@@ -175,6 +184,11 @@ export function parseTunables(file: Record<string, unknown>, problems: string[])
   const dkim = [out.dkimKeyFile, out.dkimDomain, out.dkimSelector].filter((s) => s !== '').length;
   if (dkim !== 0 && dkim !== 3) problems.push('dkimKeyFile, dkimDomain and dkimSelector: set all three or none');
   if (!out.entryLink.includes('{index}')) problems.push('entryLink: want a template with {index}');
+  if (out.bounceAddress !== '' && !/^[A-Za-z0-9._-]{1,40}@[A-Za-z0-9.-]{1,200}$/.test(out.bounceAddress)) problems.push(`bounceAddress: want local@domain (letters, digits, '.', '_', '-'), got ${JSON.stringify(out.bounceAddress)}`);
+  if (out.bounceListen !== '') {
+    if (out.bounceAddress === '') problems.push('bounceListen: needs bounceAddress');
+    parseListen(out.bounceListen, problems, 'bounceListen');
+  }
   for (const k of ['pollIntervalMs', 'findingsBatch', 'sendConcurrency', 'mailMaxAttempts', 'webhookMaxAttempts', 'webhookTimeoutMs', 'webhookDisableAfterFailures'] as const) {
     if (out[k] < 1) problems.push(`${k}: want at least 1`);
   }

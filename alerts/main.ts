@@ -12,6 +12,8 @@ import { createLogger, type Logger } from '../platform/logger.ts';
 import { createMetricsRegistry } from '../platform/metrics.ts';
 import { openQueue, type JobQueue } from '../platform/queue.ts';
 import type { RuleSource } from '../monitor/rule-source.ts';
+import { parseListen } from '../platform/config.ts';
+import { startBounceListener, type BounceListener } from './bounces.ts';
 import { loadConfig, mailDomainOf, type AlertsConfig, type ConfigArgs } from './config.ts';
 import type { AlertsContext } from './context.ts';
 import { AlertsError } from './errors.ts';
@@ -97,8 +99,13 @@ export async function runAlerts(role: 'serve' | 'work', args: ConfigArgs, env: N
   const queue = config.redisUrl ? await openQueue<SendJob>({ name: 'vigil-alerts-send', redisUrl: config.redisUrl, attempts: 3 }) : undefined;
   let alerts: StartedAlerts | undefined;
   let server: Listening | undefined;
+  let bounces: BounceListener | undefined;
   try {
     alerts = await startAlerts(config, { db, logger, registry, clock: systemClock, ...(queue ? { queue } : {}) });
+    if (config.bounceListen !== '') {
+      const [host, port] = parseListen(config.bounceListen, []);
+      bounces = await startBounceListener(alerts.context, host, port);
+    }
     // `work` listens only when given --listen, and then serves /metrics alone.
     if (role === 'serve' || args.listen !== undefined) {
       const app = createHttpApp({ component: 'alerts', logger, metrics: registry });
@@ -107,17 +114,19 @@ export async function runAlerts(role: 'serve' | 'work', args: ConfigArgs, env: N
       server = await listen(app, config.listenHost, config.listenPort);
     }
   } catch (err) {
+    await bounces?.close();
     await alerts?.stop();
     await queue?.close();
     await db.close();
     throw err;
   }
-  logger.info({ role, url: server?.url, storage: db.kind, mail: config.smtpUrl ? 'smtp' : 'outbox' }, 'alerts started');
+  logger.info({ role, url: server?.url, bounces: bounces?.url, storage: db.kind, mail: config.smtpUrl ? 'smtp' : 'outbox' }, 'alerts started');
   process.stdout.write(role === 'serve' ? `listening on ${server!.url}\n` : 'working\n');
   return {
     url: server?.url,
     async close() {
       await server?.close();
+      await bounces?.close();
       await alerts.stop();
       await queue?.close();
       await db.close();

@@ -98,6 +98,8 @@ export interface ClaimedMessage {
   payload: Uint8Array;
   /** attempts counts this attempt too. */
   attempts: number;
+  /** bounceToken is the secret part of the message's VERP envelope sender (alerts/bounces.ts). */
+  bounceToken: string;
 }
 
 /** dueMessageIds lists messages due now: pending ones past next_attempt_at and sending ones past their lease. */
@@ -129,13 +131,13 @@ export async function claimMessage(tx: Queryable, id: bigint, nowMs: number, lea
     await tx.query(`UPDATE alerts_messages SET state = 'unknown', lease_until = NULL, last_error = $2 WHERE id = $1`, [id, 'the sender stopped during the attempt; it may have been sent, so it is not sent again']);
     return 'abandoned';
   }
-  const claimed = await tx.query<{ dedupe_key: string; subscriber_id: string; kind: MessageKind; webhook_id: string | null; recipient: string; payload: Uint8Array; attempts: number }>(
+  const claimed = await tx.query<{ dedupe_key: string; subscriber_id: string; kind: MessageKind; webhook_id: string | null; recipient: string; payload: Uint8Array; attempts: number; bounce_token: string }>(
     `UPDATE alerts_messages SET state = 'sending', attempts = attempts + 1, lease_until = $2 WHERE id = $1
-     RETURNING dedupe_key, subscriber_id, kind, webhook_id, recipient, payload, attempts`,
+     RETURNING dedupe_key, subscriber_id, kind, webhook_id, recipient, payload, attempts, bounce_token`,
     [id, new Date(nowMs + leaseMs)],
   );
   const c = claimed[0]!;
-  return { id, dedupeKey: c.dedupe_key, subscriberId: c.subscriber_id, channel: row.channel, kind: c.kind, webhookId: c.webhook_id, recipient: c.recipient, payload: c.payload, attempts: c.attempts };
+  return { id, dedupeKey: c.dedupe_key, subscriberId: c.subscriber_id, channel: row.channel, kind: c.kind, webhookId: c.webhook_id, recipient: c.recipient, payload: c.payload, attempts: c.attempts, bounceToken: c.bounce_token };
 }
 
 /** markSent records a delivered message. */

@@ -19,6 +19,8 @@ export interface AlertsMetrics {
   readonly findings: Counter<'kind'>;
   /** cursor is the seq of the last finding consumed. */
   readonly cursor: Gauge;
+  /** lateBounces counts delivery status notifications per message: bounce, duplicate (bounced already), ignored (not a permanent failure). */
+  readonly lateBounces: Counter<'result'>;
 }
 
 /** newAlertsMetrics registers the alerts metrics on `registry`. */
@@ -31,5 +33,6 @@ export function newAlertsMetrics(registry: Registry): AlertsMetrics {
     rateLimited: new Counter({ name: 'vigil_alerts_rate_limited_total', help: 'Confirmation requests over a limit, by limit (address, client).', labelNames: ['limit'], registers }),
     findings: new Counter({ name: 'vigil_alerts_findings_consumed_total', help: 'Findings read from the monitor outbox, by kind.', labelNames: ['kind'], registers }),
     cursor: new Gauge({ name: 'vigil_alerts_findings_cursor_seq', help: 'Seq of the last finding the alert worker consumed.', registers }),
+    lateBounces: new Counter({ name: 'vigil_alerts_late_bounces_total', help: 'Delivery status notifications received per message, by result (bounce, duplicate, ignored).', labelNames: ['result'], registers }),
   };
 }

@@ -142,6 +142,10 @@ export const ALERTS_MIGRATIONS: readonly Migration[] = [
   },
   { id: '0019-held-by-cert-group', sql: 'CREATE INDEX alerts_held_cert_group ON alerts_held (subscriber_id, cert_group)' },
   { id: '0020-held-due', sql: 'CREATE INDEX alerts_held_due ON alerts_held (release_at)' },
+  // Late bounces (alerts/bounces.ts): each mail's VERP envelope sender carries its random token
+  // (gen_random_uuid draws from the strong random source), and a message bounces at most once.
+  { id: '0021-messages-bounce-token', sql: `ALTER TABLE alerts_messages ADD COLUMN bounce_token text NOT NULL DEFAULT replace(gen_random_uuid()::text, '-', '')` },
+  { id: '0022-messages-bounced-at', sql: 'ALTER TABLE alerts_messages ADD COLUMN bounced_at timestamptz' },
 ];
 
 /**

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from '../platform/db.ts';
 import type { AlertsContext } from './context.ts';
+import { verpAddress } from './bounces.ts';
 import { errorMessage } from './errors.ts';
 import { claimMessage, markFinal, markRetry, markSent, type ClaimedMessage } from './messages.ts';
 import { bumpRulesVersion } from './subscriptions.ts';
@@ -51,7 +52,9 @@ async function isWanted(ctx: AlertsContext, m: ClaimedMessage): Promise<boolean>
 async function sendMail(ctx: AlertsContext, transport: MailTransport, m: ClaimedMessage): Promise<void> {
   const key = webhookIdFor(m.dedupeKey);
   try {
-    await transport.send(ctx.mail.from.replace(/^.*<([^>]+)>\s*$/, '$1'), m.recipient, m.payload, key);
+    // With a bounce address, the envelope sender names the message, so a later DSN finds it.
+    const envelopeFrom = ctx.config.bounceAddress !== '' ? verpAddress(ctx.config.bounceAddress, m.id, m.bounceToken) : ctx.mail.from.replace(/^.*<([^>]+)>\s*$/, '$1');
+    await transport.send(envelopeFrom, m.recipient, m.payload, key);
   } catch (err) {
     const e = err instanceof MailSendError ? err : new MailSendError(errorMessage(err), false, false, false, { cause: err });
     await ctx.db.transaction(async (tx) => {
@@ -72,7 +75,8 @@ async function sendMail(ctx: AlertsContext, transport: MailTransport, m: Claimed
   ctx.metrics.mails.inc({ kind: m.kind, result: 'sent' });
 }
 
-async function recordBounce(ctx: AlertsContext, tx: Queryable, subscriberId: string): Promise<void> {
+/** recordBounce counts a bounce of the subscriber's address: pause for a day, a week, a month, then unsubscribe. */
+export async function recordBounce(ctx: AlertsContext, tx: Queryable, subscriberId: string): Promise<void> {
   const rows = await tx.query<{ bounces: number }>('UPDATE alerts_subscribers SET bounces = bounces + 1 WHERE id = $1 RETURNING bounces', [subscriberId]);
   const n = Number(rows[0]?.bounces ?? 0);
   const pause = BOUNCE_PAUSES_MS[n - 1];

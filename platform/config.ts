@@ -22,11 +22,11 @@ export function readConfigFile(path: string | undefined, problems: string[]): { 
 }
 
 /** parseListen parses HOST:PORT ([v6]:PORT allowed; port 0 picks a free one). */
-export function parseListen(s: string, problems: string[]): [string, number] {
+export function parseListen(s: string, problems: string[], what = 'listen'): [string, number] {
   const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+):(0|[1-9][0-9]{0,4})$/.exec(s);
   const port = m ? Number(m[2]) : NaN;
   if (!m || port > 65535) {
-    problems.push(`listen: want HOST:PORT, got ${JSON.stringify(s)}`);
+    problems.push(`${what}: want HOST:PORT, got ${JSON.stringify(s)}`);
     return ['127.0.0.1', 0];
   }
   return [m[1]!.replace(/^\[(.*)\]$/, '$1'), port];

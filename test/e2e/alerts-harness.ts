@@ -7,6 +7,8 @@ import { SMTPServer } from 'smtp-server';
 /** ReceivedMail is one accepted message: envelope, unfolded headers (lowercase names) and decoded parts. */
 export interface ReceivedMail {
   to: string[];
+  /** from is the envelope sender (MAIL FROM); empty for a mail read from a file. */
+  from: string;
   raw: string;
   headers: Map<string, string>;
   text: string;
@@ -42,7 +44,8 @@ export async function startTestSmtp(): Promise<TestSmtp> {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
-        mails.push(parseMail(Buffer.concat(chunks).toString('utf8'), (session.envelope.rcptTo || []).map((a) => a.address)));
+        const mailFrom = session.envelope.mailFrom;
+        mails.push({ ...parseMail(Buffer.concat(chunks).toString('utf8'), (session.envelope.rcptTo || []).map((a) => a.address)), from: mailFrom ? mailFrom.address : '' });
         cb();
       });
     },
@@ -67,7 +70,7 @@ export function parseMail(raw: string, to: string[]): ReceivedMail {
     if ((h.get('content-type') ?? '').startsWith('text/plain')) text = decoded;
     if ((h.get('content-type') ?? '').startsWith('text/html')) html = decoded;
   }
-  return { to, raw, headers, text, html };
+  return { to, from: '', raw, headers, text, html };
 }
 
 function splitHead(s: string): [string, string] {
