@@ -101,14 +101,24 @@ export function killVigilProcesses(): void {
   for (const child of running) child.kill('SIGKILL');
 }
 
-/** freePort finds a free loopback port, for a process that must keep its URL across restarts. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * freePort finds a free loopback port, for a process that must keep its URL across restarts. It
+ * draws from below the kernel's ephemeral range (ip_local_port_range, 32768-60999 by default):
+ * a port taken there with bind(0) and released could be handed to any outgoing connection (tests
+ * open many) before the child binds it; below the range only an explicit bind can take it.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canBind(port)) return port;
+  }
+  throw new Error('no free loopback port in 20000-31999 after 50 tries');
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
 }
