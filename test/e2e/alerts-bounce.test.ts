@@ -2,8 +2,6 @@
 // sender; a delivery status notification (RFC 3464) sent by nodemailer over real SMTP to the
 // bounce listener pauses mail to the address, once per message. Forged VERP addresses are refused
 // at RCPT TO; delayed notices, auto-replies and oversized mail do not count.
-import type { AddressInfo } from 'node:net';
-import express from 'express';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../platform/clock.ts';
@@ -17,7 +15,7 @@ import { startAlerts, type StartedAlerts } from '../../alerts/main.ts';
 import { BOUNCE_PAUSES_MS } from '../../alerts/sender.ts';
 import { openTestPg, openTestPglite } from '../db.ts';
 import { serviceAvailable } from '../services.ts';
-import { linkIn, postForm, postJson, startTestSmtp, tokenOf, type TestSmtp } from './alerts-harness.ts';
+import { linkIn, postForm, postJson, startAlertsHttp, startTestSmtp, tokenOf, type AlertsHttp, type TestSmtp } from './alerts-harness.ts';
 
 const hasPostgres = await serviceAvailable('postgres');
 const ORIGIN = 'log.vigil.test/bounces';
@@ -71,7 +69,7 @@ function suite(open: () => Promise<{ db: Db; drop: () => Promise<void> }>) {
   let drop: () => Promise<void>;
   let alerts: StartedAlerts;
   let listener: BounceListener;
-  let closeHttp: () => void;
+  let http: AlertsHttp;
   let base: string;
   let config: AlertsConfig;
   const registry = createMetricsRegistry({}, false);
@@ -79,23 +77,18 @@ function suite(open: () => Promise<{ db: Db; drop: () => Promise<void> }>) {
   beforeAll(async () => {
     smtp = await startTestSmtp();
     ({ db, drop } = await open());
-    const app = express();
-    let router: express.Router | undefined;
-    app.use('/alerts', (req, res, next) => router!(req, res, next));
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/alerts`;
-    closeHttp = () => server.close();
+    http = await startAlertsHttp();
+    base = http.base;
     config = { ...TUNABLE_DEFAULTS, publicUrl: base, from: 'Vigil alerts <alerts@vigil.test>', smtpUrl: smtp.url, outboxDir: '/nonexistent', bounceAddress: BOUNCES };
     alerts = await startAlerts(config, { db, logger: silentLogger(), registry, clock, loop: false });
-    router = alerts.router;
+    http.mount(alerts.router);
     listener = await startBounceListener(alerts.context, '127.0.0.1', 0);
   });
 
   afterAll(async () => {
     await listener?.close();
     await alerts?.stop();
-    closeHttp?.();
+    http?.close();
     await smtp?.close();
     await drop?.();
   });

@@ -2,7 +2,31 @@
 // every message it accepts, a minimal MIME reader for the messages nodemailer writes, and a
 // subscriber driven through the real HTTP pages.
 import type { AddressInfo } from 'node:net';
+import express from 'express';
 import { SMTPServer } from 'smtp-server';
+
+/** AlertsHttp is an HTTP server on loopback that serves whichever alerts router is mounted under /alerts. */
+export interface AlertsHttp {
+  /** base is the URL of /alerts, the alerts' publicUrl. */
+  base: string;
+  /** mount serves `router` from now on (a restarted alerts instance brings a new one). */
+  mount(router: express.Router): void;
+  close(): void;
+}
+
+/** startAlertsHttp listens on 127.0.0.1 (any port) before the alerts start, since their config needs the URL. */
+export async function startAlertsHttp(): Promise<AlertsHttp> {
+  const app = express();
+  let router: express.Router | undefined;
+  app.use('/alerts', (req, res, next) => (router ? router(req, res, next) : res.status(503).end()));
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/alerts`,
+    mount: (r) => (router = r),
+    close: () => server.close(),
+  };
+}
 
 /** ReceivedMail is one accepted message: envelope, unfolded headers (lowercase names) and decoded parts. */
 export interface ReceivedMail {

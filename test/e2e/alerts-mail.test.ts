@@ -2,8 +2,6 @@
 // when"): double opt-in, a GET on the confirm link confirms nothing, alert mails with the RFC 8058 /
 // 2369 / 2919 / 3834 headers and escaped HTML, digests that group alerts, one-click unsubscribe by
 // POST, confirmation rate limits, and no duplicate after a worker restart or at any crash point.
-import type { AddressInfo } from 'node:net';
-import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../platform/clock.ts';
 import type { Db } from '../../platform/db.ts';
@@ -16,7 +14,7 @@ import { startAlerts, type StartedAlerts } from '../../alerts/main.ts';
 import { smtpTransport, type MailTransport } from '../../alerts/transport.ts';
 import { openTestPg, openTestPglite } from '../db.ts';
 import { serviceAvailable } from '../services.ts';
-import { linkIn, postForm, postJson, startTestSmtp, tokenOf, type TestSmtp } from './alerts-harness.ts';
+import { linkIn, postForm, postJson, startAlertsHttp, startTestSmtp, tokenOf, type TestSmtp } from './alerts-harness.ts';
 
 const hasPostgres = await serviceAvailable('postgres');
 const ORIGIN = 'log.vigil.test/alerts';
@@ -89,15 +87,11 @@ function suite(open: () => Promise<{ db: Db; drop: () => Promise<void> }>) {
     ({ db, drop } = await open());
     clock.set(T0);
     smtp.mails.length = 0;
-    const app = express();
-    let router: express.Router | undefined;
-    app.use('/alerts', (req, res, next) => router!(req, res, next));
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/alerts`;
-    closeHttp = () => server.close();
+    const http = await startAlertsHttp();
+    base = http.base;
+    closeHttp = () => http.close();
     config = { ...TUNABLE_DEFAULTS, publicUrl: base, from: 'Vigil alerts <alerts@vigil.test>', smtpUrl: smtp.url, outboxDir: '/nonexistent', confirmationsPerClientPerHour: 50 };
-    mountRouter = (a) => (router = a.router);
+    mountRouter = (a) => http.mount(a.router);
     registry = createMetricsRegistry({}, false);
     alerts = await startAlerts(config, { db, logger: silentLogger(), registry, clock, loop: false });
     mountRouter(alerts);

@@ -5,7 +5,7 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express from 'express';
+import type { Router } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../platform/clock.ts';
 import type { Db } from '../../platform/db.ts';
@@ -17,7 +17,7 @@ import { startAlerts, type StartedAlerts } from '../../alerts/main.ts';
 import { callWebhook, isPublicAddress } from '../../alerts/webhook.ts';
 import { openTestPg, openTestPglite } from '../db.ts';
 import { serviceAvailable } from '../services.ts';
-import { linkIn, postForm, postJson, startTestSmtp, tokenOf, type TestSmtp } from './alerts-harness.ts';
+import { linkIn, postForm, postJson, startAlertsHttp, startTestSmtp, tokenOf, type TestSmtp } from './alerts-harness.ts';
 
 const hasPostgres = await serviceAvailable('postgres');
 const ORIGIN = 'log.vigil.test/hooks';
@@ -26,7 +26,7 @@ let smtp: TestSmtp;
 let db: Db;
 let drop: () => Promise<void>;
 let alerts: StartedAlerts;
-let router: express.Router;
+let mount: (router: Router) => void;
 let base: string;
 let config: AlertsConfig;
 let registry = createMetricsRegistry({}, false);
@@ -49,12 +49,10 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-  const app = express();
-  app.use('/alerts', (req, res, next) => router(req, res, next));
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/alerts`;
-  closeHttp = () => server.close();
+  const http = await startAlertsHttp();
+  base = http.base;
+  closeHttp = () => http.close();
+  mount = (r) => http.mount(r);
   config = { ...TUNABLE_DEFAULTS, publicUrl: base, from: 'alerts@vigil.test', smtpUrl: smtp.url, outboxDir: '/nonexistent', webhookDisableAfterFailures: 3 };
   await start(false);
 });
@@ -72,7 +70,7 @@ async function start(allowPrivateWebhooks: boolean) {
   config = { ...config, allowPrivateWebhooks };
   registry = createMetricsRegistry({}, false);
   alerts = await startAlerts(config, { db, logger: silentLogger(), registry, clock, loop: false });
-  router = alerts.router;
+  mount(alerts.router);
 }
 
 function verifySignature(secret: string, h: IncomingHttpHeaders, body: string): boolean {
