@@ -4,6 +4,8 @@
 // and 100,000 watch rules (DESIGN.md target: ≥ 25,000 entries/s per worker, rule count within
 // 1.3×), and the share of verification alone (entry format "opaque": no parse, index or match).
 // The log holds hashedrekord 0.0.2 leaves signed with 16 keys (P-256), repeated; one in 256 matches a rule.
+// With VIGIL_BENCH_LEAVES=certificate, each leaf carries a Fulcio-style certificate with GitHub CI
+// claims instead (16 signers, as most of Rekor does), the rules still watching one signer's key.
 //
 // Then the same range jobs run by 1, 2 and 3 `vigil monitor work` processes over BullMQ (Redis),
 // 1,000 rules, measured from the enqueue to the last range committed. Each run also prints its CPU
@@ -15,6 +17,7 @@
 //   VIGIL_BENCH_ENTRIES_PER_JOB=256 npx tsx bench/monitor.ts   range size (entriesPerJob; default the config's, 1,024)
 //   VIGIL_BENCH_ENTRIES=25600 npx tsx bench/monitor.ts
 //   VIGIL_BENCH_PROCS=0 npx tsx bench/monitor.ts   skip the multi-process part
+//   VIGIL_BENCH_LEAVES=certificate npx tsx bench/monitor.ts   certificate-signed leaves (default: bare keys)
 //   VIGIL_BENCH_WORKER_CPU_PROF=/tmp/prof npx tsx bench/monitor.ts   --cpu-prof the worker processes
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -38,13 +41,16 @@ import { freshSchemaName } from '../test/db.ts';
 import { REPO_ROOT } from '../test/vectors.ts';
 import type { RuleSet, WatchRule } from '../monitor/rules.ts';
 import { startHarness } from '../test/monitor-harness.ts';
-import { EntryLog, keyFingerprint, newTestKey, serveFiles, signedLeaves } from '../test/monitor-log.ts';
+import { EntryLog, newTestKey, serveFiles, signedLeaves } from '../test/monitor-log.ts';
+import { createTestPki, githubClaims, issueSigner, signedLeaf, type CertSigner } from '../monitor/testdata/signed-entries.ts';
 import { POSTGRES_URL, REDIS_URL, serviceAvailable } from '../test/services.ts';
 import { machineLine, pgBackendCpuMs, printTable, processCpuMs, stopChild, type BenchResult } from './harness.ts';
 
 const ENTRIES = Number(process.env.VIGIL_BENCH_ENTRIES ?? 10_240);
 const JOBS = Number(process.env.VIGIL_BENCH_JOBS ?? 4);
 const PER_JOB = Number(process.env.VIGIL_BENCH_ENTRIES_PER_JOB ?? DEFAULT_ENTRIES_PER_JOB);
+const LEAVES = process.env.VIGIL_BENCH_LEAVES ?? 'key';
+if (LEAVES !== 'key' && LEAVES !== 'certificate') throw new Error(`VIGIL_BENCH_LEAVES: want key or certificate, got ${JSON.stringify(LEAVES)}`);
 /** WARM_ENTRIES are the first entries (a quarter, at most 2,560), run by the worker processes before the measured part. */
 const WARM_ENTRIES = Math.max(256, Math.min(2560, Math.floor(ENTRIES / 4 / 256) * 256));
 const ORIGIN = 'bench.vigil.test/monitor';
@@ -90,14 +96,31 @@ async function run(name: string, log: EntryLog, opts: { rules?: RuleSet; entryFo
   }
 }
 
+// One leaf in 256 is by the watched key (keys[0]): a finding per bundle, as a busy rule would have.
+function keyPool(): { pool: Uint8Array[]; hit: string } {
+  const keys = Array.from({ length: 16 }, () => newTestKey('P-256'));
+  const pool = [...signedLeaves(keys[0]!, 1), ...keys.slice(1).flatMap((k) => signedLeaves(k, 17))];
+  return { pool, hit: createHash('sha256').update(keys[0]!.spki).digest('hex') };
+}
+
+// The same mix with certificate-signed leaves: 16 GitHub workflow signers, 272 distinct leaves.
+async function certificatePool(): Promise<{ pool: Uint8Array[]; hit: string }> {
+  const pki = await createTestPki();
+  const signers = await Promise.all(Array.from({ length: 16 }, (_, i) => issueSigner(pki, {
+    uri: `https://github.com/org/repo-${i}/.github/workflows/release.yml@refs/tags/v1`,
+    issuer: 'https://token.actions.githubusercontent.com',
+    extraExtensions: githubClaims(`org/repo-${i}`, '.github/workflows/release.yml', 'refs/tags/v1'),
+  })));
+  const leaves = (s: CertSigner, n: number) => Array.from({ length: n }, () => signedLeaf(pki, 'hashedrekord-v2', s, randomBytes(32)));
+  const pool = [...leaves(signers[0]!, 1), ...signers.slice(1).flatMap((s) => leaves(s, 17))];
+  return { pool, hit: createHash('sha256').update(signers[0]!.key.spki).digest('hex') };
+}
+
 async function main(): Promise<void> {
   if (!(await serviceAvailable('postgres'))) throw new Error('bench/monitor needs PostgreSQL');
-  console.log(`monitor pipeline, one worker process (${JOBS} jobs at once, ${PER_JOB} entries each), ${ENTRIES} entries per run; ${machineLine()}`);
-  const keys = Array.from({ length: 16 }, () => newTestKey('P-256'));
-  // One leaf in 256 is by the watched key (keys[0]): a finding per bundle, as a busy rule would have.
-  const pool = [...signedLeaves(keys[0]!, 1), ...keys.slice(1).flatMap((k) => signedLeaves(k, 17))];
+  console.log(`monitor pipeline, one worker process (${JOBS} jobs at once, ${PER_JOB} entries each), ${ENTRIES} ${LEAVES}-signed entries per run; ${machineLine()}`);
+  const { pool, hit } = LEAVES === 'key' ? keyPool() : await certificatePool();
   const log = new EntryLog(ORIGIN).append(Array.from({ length: ENTRIES }, (_, i) => pool[i % pool.length]!));
-  const hit = await keyFingerprint(keys[0]!);
   const results: BenchResult[] = [];
   await run('warm-up (not reported)', log, { rules: rulesOf(1, hit) });
   results.push(await run('fetch + verify only (opaque entries)', log, { entryFormat: 'opaque' }));

@@ -5,6 +5,7 @@
 // give MonitorError('unparseable_entry') and nothing else.
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate, SubjectAlternativeName } from '@peculiar/asn1-x509';
+import { ASN1Obj } from '@sigstore/core';
 import { fromBER, Utf8String } from 'asn1js';
 import fc from 'fast-check';
 import { createHash, X509Certificate } from 'node:crypto';
@@ -58,7 +59,7 @@ function reference(der: Uint8Array): CertificateFields {
   return out;
 }
 
-function expectUnparseable(der: Uint8Array): void {
+function expectUnparseable(der: Uint8Array, reason?: RegExp): void {
   let caught: unknown;
   try {
     readCertificateSigner(der);
@@ -66,6 +67,7 @@ function expectUnparseable(der: Uint8Array): void {
     caught = err;
   }
   expect(isMonitorError(caught, 'unparseable_entry'), String(caught)).toBe(true);
+  if (reason !== undefined) expect((caught as Error).message).toMatch(reason);
 }
 
 describe('readCertificateFields agrees with @peculiar/asn1-x509', () => {
@@ -143,22 +145,46 @@ describe('readCertificateFields agrees with @peculiar/asn1-x509', () => {
     expectUnparseable(Uint8Array.from([0x30, 0x03, 0x30, 0x01, 0x02]));
     expectUnparseable(new Uint8Array(0));
     expectUnparseable(new Uint8Array(70_000).fill(0x30));
-    // notBefore with month 13: asn1js alone would roll it over into the next year.
+    // notBefore with month 13: a lenient time parser would roll it over into the next year.
     const time = Buffer.from(der).indexOf(Buffer.from([0x17, 0x0d]));
     const badMonth = Uint8Array.from(der);
     badMonth.set(Buffer.from('13'), time + 4);
     expectUnparseable(badMonth);
     // A P-256 SPKI claiming 23 bytes of content (its AlgorithmIdentifier and the BIT STRING's
-    // header): asn1js alone lets the BIT STRING run on past its parent's end, and reads the rest.
+    // header): a lenient decoder lets the BIT STRING run on past its parent's end, and reads the rest.
     const leaf = realCertificates()[2]!;
     const spki = Buffer.from(leaf).indexOf(Buffer.from([0x30, 0x59, 0x30, 0x13]));
     expect(spki).toBeGreaterThan(0);
     const short = Uint8Array.from(leaf);
     short[spki + 1] = 0x17;
     expectUnparseable(short);
+    // DER has one encoding per value: the SPKI's length in two bytes (0x81 0x59) instead of one.
+    expect(Buffer.from(leaf.subarray(0, 2)).toString('hex') + Buffer.from(leaf.subarray(4, 6)).toString('hex')).toBe('30823082');
+    const long = Uint8Array.from([...leaf.subarray(0, spki + 1), 0x81, ...leaf.subarray(spki + 1)]);
+    for (const at of [2, 6]) long.set([(((long[at]! << 8) | long[at + 1]!) + 1) >> 8, (((long[at]! << 8) | long[at + 1]!) + 1) & 0xff], at); // Certificate and TBSCertificate grow by one
+    expectUnparseable(long, /shortest form/);
+    // A constructed OCTET STRING (BER, not DER) as the keyUsage extension's value, holding one
+    // primitive OCTET STRING; re-encoded whole by @sigstore/core, which fixes the outer lengths.
+    const root = ASN1Obj.parseBuffer(Buffer.from(leaf));
+    const extensions = root.subs[0]!.subs.at(-1)!.subs[0]!.subs;
+    const keyUsage = extensions.find((e) => e.subs[0]!.toOID() === '2.5.29.15')!;
+    const octet = keyUsage.subs.at(-1)!;
+    keyUsage.subs[keyUsage.subs.length - 1] = ASN1Obj.parseBuffer(Buffer.from([0x24, octet.value.length + 2, 0x04, octet.value.length, ...octet.value]));
+    expect(readCertificateSigner(Uint8Array.from(ASN1Obj.parseBuffer(Buffer.from(leaf)).toDER())).keyFingerprint).toBe(readCertificateSigner(leaf).keyFingerprint);
+    expectUnparseable(Uint8Array.from(root.toDER()), /constructed string/);
+    // SEQUENCEs nested 20,000 deep: refused, not a crash.
+    const depth = 20_000;
+    const headers: number[][] = [];
+    let inner = 0;
+    for (let i = 0; i < depth; i++) {
+      const h = inner < 0x80 ? [0x30, inner] : [0x30, 0x83, inner >> 16, (inner >> 8) & 0xff, inner & 0xff];
+      headers.push(h);
+      inner += h.length;
+    }
+    expectUnparseable(Uint8Array.from(headers.reverse().flat()));
   });
 
-  it('refuses a Fulcio UTF8String extension (.9) that is not valid UTF-8, which asn1js would read as Latin-1', async () => {
+  it('refuses a Fulcio UTF8String extension (.9) that is not valid UTF-8, which a lenient decoder would read as Latin-1', async () => {
     const pki = await createTestPki();
     const { x509 } = await import('../log/kinds/peculiar-x509.ts');
     const bad = new x509.Extension(`${FULCIO}9`, false, Uint8Array.from([0x0c, 0x02, 0xff, 0xfe]));

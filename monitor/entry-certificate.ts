@@ -4,15 +4,17 @@
 // the log chained the certificate when it accepted the entry, and the monitor matches on what the
 // entry says, whoever issued it.
 //
-// Decoding is asn1js (the BER/DER decoder under @peculiar/asn1-x509 and @peculiar/x509, with its
-// resource limits for untrusted input); this file only picks the RFC 5280 §4.1 fields out of the
-// decoded tree, checking each one's type, and is checked against @peculiar/asn1-x509's Certificate
-// model on real, generated and mutated certificates (entry-certificate.test.ts). asn1js alone is
-// the fastest maintained option measured: the asn1-x509 model costs 1.5–2× as much, and OpenSSL
+// Decoding is @sigstore/core's ASN1Obj (the DER reader sigstore-js verifies bundles with): a lean
+// tag-length-value walk that refuses indefinite lengths and children running past their parent.
+// On top of it this file refuses what DER forbids and ASN1Obj lets through (non-minimal lengths,
+// trailing bytes, constructed strings), picks the RFC 5280 §4.1 fields, checking each one's type,
+// and is checked against @peculiar/asn1-x509's Certificate model on real, generated and mutated
+// certificates (entry-certificate.test.ts). Measured on a 1 KB Fulcio certificate (bench/
+// monitor-parse.ts): asn1js, used before, took ~200 µs to decode it, ASN1Obj ~30 µs; OpenSSL
 // (node:crypto X509Certificate) does not expose the Fulcio extensions. OID names and decoding
 // rules are the log's (log/kinds/certificate.ts); key algorithms are not restricted, since a
 // foreign log may have accepted keys Vigil's own log would refuse, and those signings count.
-import { Boolean as AsnBoolean, BitString, Constructed, fromBER, GeneralizedTime, Integer, ObjectIdentifier, OctetString, Primitive, Sequence, UTCTime, Utf8String, type AsnType } from 'asn1js';
+import { ASN1Obj } from '@sigstore/core';
 import { errorMessage } from '../log/errors.ts';
 import { FULCIO_OID_ARC, OID_FULCIO_ISSUER_V1, OID_FULCIO_ISSUER_V2 } from '../log/kinds/certificate.ts';
 import { encodeHex } from '../tlog/base64.ts';
@@ -46,9 +48,16 @@ export const MAX_CLAIM_LENGTH = 4096;
 const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 const OID_SUBJECT_ALT_NAME = '2.5.29.17';
-// No re-parsing of OCTET/BIT STRING contents (extension values are decoded on demand), no copy of
-// the input (nothing decoded outlives the call); asn1js's default depth and node limits stay.
-const BER_OPTIONS = { parseEmbedded: false, copyInput: false } as const;
+// Universal tag numbers (X.680 §8.4) of the types read here.
+const BOOLEAN = 1;
+const INTEGER = 2;
+const BIT_STRING = 3;
+const OCTET_STRING = 4;
+const OBJECT_IDENTIFIER = 6;
+const UTF8_STRING = 12;
+const SEQUENCE = 16;
+const UTC_TIME = 23;
+const GENERALIZED_TIME = 24;
 
 /**
  * readCertificateSigner parses der (attacker-controlled: whoever logged the entry chose it) and
@@ -89,84 +98,134 @@ function unparseable(reason: string, cause?: unknown): MonitorError {
 }
 
 function readFields(der: Uint8Array): CertificateFields {
-  const [tbs, signatureAlgorithm, signature, ...rest] = sequence(decode(der, 'certificate'), 'Certificate');
-  if (!(signatureAlgorithm instanceof Sequence) || !(signature instanceof BitString) || rest.length > 0) throw unparseable('certificate is not a SEQUENCE of TBSCertificate, AlgorithmIdentifier, BIT STRING');
+  const cert = decode(der, 'certificate');
+  const [tbs, signatureAlgorithm, signature, ...rest] = sequence(cert.root, 'Certificate');
+  if (!isUniversal(signatureAlgorithm, SEQUENCE, true) || !isUniversal(signature, BIT_STRING, false) || rest.length > 0) {
+    throw unparseable('certificate is not a SEQUENCE of TBSCertificate, AlgorithmIdentifier, BIT STRING');
+  }
   const items = sequence(tbs, 'TBSCertificate');
   const v = isContext(items[0], 0, true) ? 1 : 0; // [0] EXPLICIT version
-  if (!(items[v] instanceof Integer)) throw unparseable('certificate serialNumber is not an INTEGER');
+  if (!isUniversal(items[v], INTEGER, false)) throw unparseable('certificate serialNumber is not an INTEGER');
   for (const [at, name] of [[1, 'signature'], [2, 'issuer'], [4, 'subject']] as const) sequence(items[v + at], name);
   const notBefore = readTime(sequence(items[v + 3], 'validity')[0]);
   const spki = items[v + 5];
   const [algorithm, key, ...more] = sequence(spki, 'subjectPublicKeyInfo');
-  if (!(sequence(algorithm, 'subjectPublicKeyInfo algorithm')[0] instanceof ObjectIdentifier) || !(key instanceof BitString) || more.length > 0) {
+  if (!isUniversal(sequence(algorithm, 'subjectPublicKeyInfo algorithm')[0], OBJECT_IDENTIFIER, false) || !isUniversal(key, BIT_STRING, false) || more.length > 0) {
     throw unparseable('certificate subjectPublicKeyInfo is not a SEQUENCE of AlgorithmIdentifier, BIT STRING');
   }
-  const fields: CertificateFields = { spki: new Uint8Array(spki!.valueBeforeDecodeView), notBefore, emails: [], uris: [], fulcio: new Map() };
+  const fields: CertificateFields = { spki: new Uint8Array(cert.encoding(spki!)), notBefore, emails: [], uris: [], fulcio: new Map() };
   const optional = items.slice(v + 6);
   if (optional.some((t, i) => !(isContext(t, 1) || isContext(t, 2) || (isContext(t, 3, true) && i === optional.length - 1)))) {
     throw unparseable('certificate has an unexpected TBSCertificate field after its subjectPublicKeyInfo');
   }
   const wrapper = optional.at(-1);
   if (isContext(wrapper, 3, true)) {
-    const list = (wrapper as Constructed).valueBlock.value;
+    const list = wrapper!.subs;
     if (list.length !== 1) throw unparseable('certificate [3] extensions does not hold exactly one SEQUENCE');
     for (const ext of sequence(list[0], 'extensions')) readExtension(ext, fields);
   }
   return fields;
 }
 
-function decode(der: Uint8Array, what: string): AsnType {
-  const { offset, result } = fromBER(der, BER_OPTIONS);
-  if (offset === -1 || result.error !== '') throw unparseable(`${what} is not BER: ${result.error || 'undecodable'}`);
-  if (offset !== der.length) throw unparseable(`${what} has trailing bytes`);
-  checkLengths(result, what);
-  return result;
+/** Decoded is a DER value read whole, with the offsets that give back each element's encoding. */
+interface Decoded {
+  root: ASN1Obj;
+  /** encoding returns an element's own bytes (tag, length and contents) as they appear in the input. */
+  encoding(obj: ASN1Obj): Uint8Array;
 }
 
-// checkLengths refuses what asn1js lets through: an indefinite length (DER forbids it), and an
-// element whose contents run past the length it declares (asn1js bounds children by the input,
-// not by their parent, so a short SEQUENCE would silently swallow the fields after it).
-function checkLengths(t: AsnType, what: string): void {
-  if (t.lenBlock.isIndefiniteForm) throw unparseable(`${what} uses an indefinite length, which DER forbids`);
-  if (t.valueBlock.blockLength !== t.lenBlock.length) throw unparseable(`${what} has an element whose contents do not match its length`);
-  if (!t.idBlock.isConstructed) return;
-  for (const child of (t.valueBlock as unknown as { value: AsnType[] }).value) checkLengths(child, what);
+// parseQuietly runs ASN1Obj.parseBuffer without stack traces: it tries every OCTET STRING's
+// contents as DER and catches the error when they are not (Fulcio's raw-string extensions), and
+// capturing those stacks was 7% of parsing an entry. Synchronous, so the limit is restored
+// before anything else runs.
+function parseQuietly(buf: Buffer): ASN1Obj {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return ASN1Obj.parseBuffer(buf as Buffer<ArrayBuffer>);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
-function sequence(t: AsnType | undefined, what: string): AsnType[] {
-  if (!(t instanceof Sequence)) throw unparseable(`certificate ${what} is missing or not a SEQUENCE`);
-  return t.valueBlock.value;
+function decode(der: Uint8Array, what: string): Decoded {
+  const buf = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
+  const root = parseQuietly(buf);
+  // ASN1Obj reads a copy of the input: its values are views of that copy, so offsets are taken
+  // from where the root's contents start in it (after the root's tag and length bytes).
+  const rootHeader = buf[1]! < 0x80 ? 2 : 2 + (buf[1]! & 0x7f);
+  const base = root.value.byteOffset - rootHeader;
+  const starts = new Map<ASN1Obj, number>();
+  if (checkDer(root, 0, base, starts) !== buf.length) throw unparseable(`${what} has trailing bytes`);
+  return { root, encoding: (obj) => buf.subarray(starts.get(obj)!, obj.value.byteOffset - base + obj.value.length) };
 }
 
-function isContext(t: AsnType | undefined, tag: number, constructed?: boolean): boolean {
-  if (t === undefined || t.idBlock.tagClass !== 3 || t.idBlock.tagNumber !== tag) return false;
-  return constructed === undefined || t.idBlock.isConstructed === constructed;
+// checkDer walks a constructed element's children in order, starting at `start` (its offset in
+// the input; `base` turns ASN1Obj's offsets into input offsets), and returns the offset after it. It refuses what ASN1Obj lets through but DER forbids: a
+// length in more bytes than it needs (so every element has one encoding, and the SPKI hashed for
+// the fingerprint is the certificate's bytes), and a constructed OCTET or BIT STRING. ASN1Obj
+// already refused indefinite lengths and children that run past their parent. The contents of an
+// OCTET STRING are not walked: ASN1Obj parses them on speculation, but they are a value here.
+function checkDer(obj: ASN1Obj, start: number, base: number, starts: Map<ASN1Obj, number>): number {
+  starts.set(obj, start);
+  const contentStart = obj.value.byteOffset - base;
+  const len = obj.value.length;
+  let lengthBytes = 0;
+  for (let rest = len; rest > 0; rest = Math.floor(rest / 256)) lengthBytes++;
+  const minimalHeader = 1 + (len < 0x80 ? 1 : 1 + lengthBytes);
+  if (contentStart - start !== minimalHeader) throw unparseable('certificate has a length not in its shortest form, which DER forbids');
+  if (obj.tag.class === 0 && (obj.tag.number === OCTET_STRING || obj.tag.number === BIT_STRING) && obj.tag.constructed) {
+    throw unparseable('certificate has a constructed string, which DER forbids');
+  }
+  let at = contentStart;
+  if (obj.tag.constructed) for (const child of obj.subs) at = checkDer(child, at, base, starts);
+  return contentStart + len;
 }
 
-// readTime reads notBefore. asn1js's time parsing is lenient (month 13 rolls over), so the time
-// must re-encode, with asn1js, to exactly the bytes given: UTCTime YYMMDDHHMMSSZ or GeneralizedTime
-// YYYYMMDDHHMMSSZ of a real instant, the only forms RFC 5280 §4.1.2.5 allows.
-function readTime(t: AsnType | undefined): Date {
-  const given = t instanceof UTCTime || t instanceof GeneralizedTime ? Buffer.from(t.valueBlock.valueHexView).toString('latin1') : undefined;
-  const date = given === undefined || t!.error !== '' ? undefined : (t as UTCTime).toDate();
-  if (date === undefined || !Number.isFinite(date.getTime())) throw unparseable('certificate notBefore is not a UTCTime or GeneralizedTime');
-  // GeneralizedTime extends UTCTime in asn1js, so it is tested first.
-  const canonical = t instanceof GeneralizedTime ? new GeneralizedTime({ valueDate: date }).toString() : new UTCTime({ valueDate: date }).toString();
+function isUniversal(t: ASN1Obj | undefined, tag: number, constructed: boolean): t is ASN1Obj {
+  return t !== undefined && t.tag.class === 0 && t.tag.number === tag && t.tag.constructed === constructed;
+}
+
+function sequence(t: ASN1Obj | undefined, what: string): ASN1Obj[] {
+  if (!isUniversal(t, SEQUENCE, true)) throw unparseable(`certificate ${what} is missing or not a SEQUENCE`);
+  return t.subs;
+}
+
+function isContext(t: ASN1Obj | undefined, tag: number, constructed?: boolean): boolean {
+  if (t === undefined || t.tag.class !== 2 || t.tag.number !== tag) return false;
+  return constructed === undefined || t.tag.constructed === constructed;
+}
+
+// readTime reads notBefore: UTCTime YYMMDDHHMMSSZ or GeneralizedTime YYYYMMDDHHMMSSZ of a real
+// instant, the only forms RFC 5280 §4.1.2.5 allows. ASN1Obj's toDate also takes fractions and
+// leaves a month 13 to Date, so the instant must format back to exactly the bytes given.
+function readTime(t: ASN1Obj | undefined): Date {
+  const utc = isUniversal(t, UTC_TIME, false);
+  if (!utc && !isUniversal(t, GENERALIZED_TIME, false)) throw unparseable('certificate notBefore is not a UTCTime or GeneralizedTime');
+  const given = t!.value.toString('latin1');
+  let date: Date | undefined;
+  try {
+    date = t!.toDate();
+  } catch {
+    date = undefined;
+  }
+  if (date === undefined || !Number.isFinite(date.getTime())) throw unparseable(`certificate notBefore ${JSON.stringify(given)} is not a valid time in Z form`);
+  const iso = date.toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
+  const canonical = `${utc ? iso.slice(2, 4) : iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
   if (canonical !== given) throw unparseable(`certificate notBefore ${JSON.stringify(given)} is not a valid time in Z form`);
   return date;
 }
 
-function readExtension(ext: AsnType, out: CertificateFields): void {
+function readExtension(ext: ASN1Obj, out: CertificateFields): void {
   const [id, second, third, ...rest] = sequence(ext, 'Extension');
-  const critical = second instanceof AsnBoolean;
+  const critical = isUniversal(second, BOOLEAN, false);
   const value = critical ? third : second;
-  if (!(id instanceof ObjectIdentifier) || !(value instanceof OctetString) || value.idBlock.isConstructed || rest.length > 0 || (!critical && third !== undefined)) {
+  if (!isUniversal(id, OBJECT_IDENTIFIER, false) || !isUniversal(value, OCTET_STRING, false) || rest.length > 0 || (!critical && third !== undefined)) {
     throw unparseable('certificate extension is not a SEQUENCE of OBJECT IDENTIFIER, BOOLEAN (optional), OCTET STRING');
   }
-  const oid = id.valueBlock.toString();
-  const bytes = value.valueBlock.valueHexView;
-  if (oid === OID_SUBJECT_ALT_NAME) readGeneralNames(bytes, out);
-  else if (oid.startsWith(`${FULCIO_OID_ARC}.`)) readFulcioExtension(oid, bytes, out.fulcio);
+  const oid = id.toOID();
+  if (oid === OID_SUBJECT_ALT_NAME) readGeneralNames(value.value, out);
+  else if (oid.startsWith(`${FULCIO_OID_ARC}.`)) readFulcioExtension(oid, value.value, out.fulcio);
 }
 
 // readGeneralNames reads a SubjectAltName value (GeneralNames, RFC 5280 §4.2.1.6): its
@@ -174,11 +233,10 @@ function readExtension(ext: AsnType, out: CertificateFields): void {
 function readGeneralNames(value: Uint8Array, out: CertificateFields): void {
   out.emails = [];
   out.uris = [];
-  for (const name of sequence(decode(value, 'certificate SAN'), 'SAN')) {
-    if (!(name instanceof Primitive)) continue;
-    const text = (): string => Buffer.from(name.valueBlock.valueHexView).toString('latin1');
-    if (isContext(name, 1)) out.emails.push(text());
-    else if (isContext(name, 6)) out.uris.push(text());
+  for (const name of sequence(decode(value, 'certificate SAN').root, 'SAN')) {
+    if (name.tag.constructed) continue;
+    if (isContext(name, 1)) out.emails.push(name.value.toString('latin1'));
+    else if (isContext(name, 6)) out.uris.push(name.value.toString('latin1'));
   }
 }
 
@@ -208,17 +266,16 @@ function utf8(bytes: Uint8Array): string | null {
   }
 }
 
-// derUtf8String reads value as exactly one primitive UTF8String; asn1js's own getValue() would
-// turn invalid UTF-8 into Latin-1, so the bytes are decoded here, strictly.
+// derUtf8String reads value as exactly one primitive UTF8String, decoded strictly (invalid UTF-8
+// is not read as Latin-1).
 function derUtf8String(value: Uint8Array): string | null {
-  let result: AsnType;
+  let root: ASN1Obj;
   try {
-    result = decode(value, 'Fulcio extension');
+    root = decode(value, 'Fulcio extension').root;
   } catch {
     return null;
   }
-  if (!(result instanceof Utf8String) || result.idBlock.isConstructed) return null;
-  return utf8(result.valueBlock.valueHexView);
+  return isUniversal(root, UTF8_STRING, false) ? utf8(root.value) : null;
 }
 
 const oid = (n: number): string => `${FULCIO_OID_ARC}.${n}`;
