@@ -167,6 +167,14 @@ export async function startBounceListener(ctx: AlertsContext, host: string, port
     }
   }
 
+  // refusal answers a failed check: its own SMTP code when it has one, else 451 (the sending MTA
+  // tries again later: a database error must not lose a bounce).
+  const refusal = (cb: (err?: Error) => void, what: string) => (err: unknown): void => {
+    if (typeof (err as { responseCode?: unknown }).responseCode === 'number') return cb(err as Error);
+    ctx.logger.warn({ err: errorMessage(err) }, `bounce listener: could not ${what}`);
+    cb(smtpError(451, 'try again later'));
+  };
+
   const server = new SMTPServer({
     name: splitAddress(bounceAddress)!.domain,
     banner: 'Vigil bounce listener',
@@ -177,18 +185,13 @@ export async function startBounceListener(ctx: AlertsContext, host: string, port
     maxClients: 50,
     socketTimeout: 60_000,
     onRcptTo(address, session, cb) {
-      acceptRecipient(address, session).then(() => cb(), (err: unknown) => {
-        if (typeof (err as { responseCode?: unknown }).responseCode === 'number') return cb(err as Error);
-        ctx.logger.warn({ err: errorMessage(err) }, 'bounce listener: could not check a recipient');
-        cb(smtpError(451, 'try again later'));
-      });
+      acceptRecipient(address, session).then(() => cb(), refusal(cb, 'check a recipient'));
     },
     onData(stream, session, cb) {
+      const refuse = refusal(cb, 'process a notification');
       readDsn(stream, session).then(() => cb(), (err: unknown) => {
         stream.resume(); // drain what is left, so the session can answer
-        if (typeof (err as { responseCode?: unknown }).responseCode === 'number') return cb(err as Error);
-        ctx.logger.warn({ err: errorMessage(err) }, 'bounce listener: could not process a notification');
-        cb(smtpError(451, 'try again later'));
+        refuse(err);
       });
     },
   });

@@ -3,7 +3,7 @@
 // items deleted in one transaction, keyed by (subscriber, window, first finding), so a crash or a
 // second worker never makes two digests of the same alerts.
 import type { Queryable } from '../platform/db.ts';
-import { findingFromRow, type FindingRow } from '../monitor/findings.ts';
+import { findingColumns, findingFromRow, type FindingRow } from '../monitor/findings.ts';
 import type { AlertsContext } from './context.ts';
 import { describeRule } from './fanout.ts';
 import { findingFacts } from './finding-facts.ts';
@@ -67,7 +67,7 @@ async function digestOne(ctx: AlertsContext, subscriberId: string, now: number):
 
 async function dueItems(tx: Queryable, subscriberId: string, windowStart: number): Promise<ItemRow[]> {
   return tx.query<ItemRow>(
-    `SELECT f.seq, f.key, f.kind, f.log_origin, f.entry_index, f.rule_id, f.subscriber_id, f.summary, f.details, f.observed_at, r.body AS rule_body
+    `SELECT ${findingColumns('f')}, r.body AS rule_body
      FROM alerts_digest_items d JOIN monitor_findings f ON f.seq = d.finding_seq
      LEFT JOIN alerts_rules r ON r.subscriber_id = d.subscriber_id AND r.id = substr(f.rule_id, 3)
      WHERE d.subscriber_id = $1 AND d.created_at < $2 ORDER BY d.finding_seq LIMIT $3`,

@@ -21,7 +21,7 @@
 // on the manage page and sent to webhooks at once.
 import { createHash } from 'node:crypto';
 import type { Queryable } from '../platform/db.ts';
-import { findingFromRow, readFindingsAfter, type FindingRow, type StoredFinding } from '../monitor/findings.ts';
+import { findingColumns, findingFromRow, readFindingsAfter, type FindingRow, type StoredFinding } from '../monitor/findings.ts';
 import type { AlertsContext } from './context.ts';
 import { cleanText, findingFacts } from './finding-facts.ts';
 import { renderAlertMail, type RenderedAlert } from './mail-render.ts';
@@ -126,8 +126,7 @@ async function holdPrecertificateAlert(tx: Queryable, subscriberId: string, f: S
 async function takeHeldAlerts(tx: Queryable, subscriberId: string, group: string): Promise<StoredFinding[]> {
   const rows = await tx.query<FindingRow>(
     `WITH taken AS (DELETE FROM alerts_held WHERE subscriber_id = $1 AND cert_group = $2 RETURNING finding_seq)
-     SELECT f.seq, f.key, f.kind, f.log_origin, f.entry_index, f.rule_id, f.subscriber_id, f.summary, f.details, f.observed_at
-     FROM monitor_findings f JOIN taken t ON f.seq = t.finding_seq ORDER BY f.seq`,
+     SELECT ${findingColumns('f')} FROM monitor_findings f JOIN taken t ON f.seq = t.finding_seq ORDER BY f.seq`,
     [subscriberId, group],
   );
   return rows.map(findingFromRow);
@@ -160,8 +159,7 @@ async function releaseHeldBatch(ctx: AlertsContext): Promise<number> {
          DELETE FROM alerts_held WHERE (subscriber_id, finding_seq) IN
            (SELECT subscriber_id, finding_seq FROM alerts_held WHERE release_at <= $1 ORDER BY release_at LIMIT $2 FOR UPDATE SKIP LOCKED)
          RETURNING subscriber_id, finding_seq)
-       SELECT due.subscriber_id AS held_for, f.seq, f.key, f.kind, f.log_origin, f.entry_index, f.rule_id, f.subscriber_id, f.summary, f.details, f.observed_at
-       FROM due JOIN monitor_findings f ON f.seq = due.finding_seq ORDER BY f.seq`,
+       SELECT due.subscriber_id AS held_for, ${findingColumns('f')} FROM due JOIN monitor_findings f ON f.seq = due.finding_seq ORDER BY f.seq`,
       [new Date(now), HELD_BATCH],
     );
     for (const row of rows) {

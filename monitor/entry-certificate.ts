@@ -155,30 +155,40 @@ function decode(der: Uint8Array, what: string): Decoded {
   // from where the root's contents start in it (after the root's tag and length bytes).
   const rootHeader = buf[1]! < 0x80 ? 2 : 2 + (buf[1]! & 0x7f);
   const base = root.value.byteOffset - rootHeader;
-  const starts = new Map<ASN1Obj, number>();
-  if (checkDer(root, 0, base, starts) !== buf.length) throw unparseable(`${what} has trailing bytes`);
-  return { root, encoding: (obj) => buf.subarray(starts.get(obj)!, obj.value.byteOffset - base + obj.value.length) };
+  if (checkDer(root, 0, base) !== buf.length) throw unparseable(`${what} has trailing bytes`);
+  // checkDer proved every header minimal, so an element starts that many bytes before its contents.
+  return {
+    root,
+    encoding: (obj) => {
+      const contentStart = obj.value.byteOffset - base;
+      return buf.subarray(contentStart - minimalHeaderLength(obj.value.length), contentStart + obj.value.length);
+    },
+  };
+}
+
+/** minimalHeaderLength is the DER tag and length bytes of an element with `len` content bytes (one-byte tags). */
+function minimalHeaderLength(len: number): number {
+  let lengthBytes = 0;
+  for (let rest = len; rest > 0; rest = Math.floor(rest / 256)) lengthBytes++;
+  return 1 + (len < 0x80 ? 1 : 1 + lengthBytes);
 }
 
 // checkDer walks a constructed element's children in order, starting at `start` (its offset in
-// the input; `base` turns ASN1Obj's offsets into input offsets), and returns the offset after it. It refuses what ASN1Obj lets through but DER forbids: a
-// length in more bytes than it needs (so every element has one encoding, and the SPKI hashed for
-// the fingerprint is the certificate's bytes), and a constructed OCTET or BIT STRING. ASN1Obj
-// already refused indefinite lengths and children that run past their parent. The contents of an
-// OCTET STRING are not walked: ASN1Obj parses them on speculation, but they are a value here.
-function checkDer(obj: ASN1Obj, start: number, base: number, starts: Map<ASN1Obj, number>): number {
-  starts.set(obj, start);
+// the input; `base` turns ASN1Obj's offsets into input offsets), and returns the offset after it.
+// It refuses what ASN1Obj lets through but DER forbids: a length in more bytes than it needs (so
+// every element has one encoding, and the SPKI hashed for the fingerprint is the certificate's
+// bytes), and a constructed OCTET or BIT STRING. ASN1Obj already refused indefinite lengths and
+// children that run past their parent. The contents of an OCTET STRING are not walked: ASN1Obj
+// parses them on speculation, but they are a value here.
+function checkDer(obj: ASN1Obj, start: number, base: number): number {
   const contentStart = obj.value.byteOffset - base;
   const len = obj.value.length;
-  let lengthBytes = 0;
-  for (let rest = len; rest > 0; rest = Math.floor(rest / 256)) lengthBytes++;
-  const minimalHeader = 1 + (len < 0x80 ? 1 : 1 + lengthBytes);
-  if (contentStart - start !== minimalHeader) throw unparseable('certificate has a length not in its shortest form, which DER forbids');
+  if (contentStart - start !== minimalHeaderLength(len)) throw unparseable('certificate has a length not in its shortest form, which DER forbids');
   if (obj.tag.class === 0 && (obj.tag.number === OCTET_STRING || obj.tag.number === BIT_STRING) && obj.tag.constructed) {
     throw unparseable('certificate has a constructed string, which DER forbids');
   }
   let at = contentStart;
-  if (obj.tag.constructed) for (const child of obj.subs) at = checkDer(child, at, base, starts);
+  if (obj.tag.constructed) for (const child of obj.subs) at = checkDer(child, at, base);
   return contentStart + len;
 }
 

@@ -113,6 +113,13 @@ export interface FindingRow {
   observed_at: Date;
 }
 
+const FINDING_COLUMNS = ['seq', 'key', 'kind', 'log_origin', 'entry_index', 'rule_id', 'subscriber_id', 'summary', 'details', 'observed_at'];
+
+/** findingColumns is the select list findingFromRow reads, each column qualified by `alias` when given. */
+export function findingColumns(alias?: string): string {
+  return FINDING_COLUMNS.map((c) => (alias === undefined ? c : `${alias}.${c}`)).join(', ');
+}
+
 /** findingFromRow maps a monitor_findings row (any query that selects its columns) to a StoredFinding. */
 export function findingFromRow(r: FindingRow): StoredFinding {
   return {
@@ -132,8 +139,7 @@ export function findingFromRow(r: FindingRow): StoredFinding {
 /** readFindingsAfter returns up to `limit` findings with seq > `after`, in seq order. */
 export async function readFindingsAfter(db: Queryable, after: bigint, limit: number): Promise<StoredFinding[]> {
   const rows = await db.query<FindingRow>(
-    `SELECT seq, key, kind, log_origin, entry_index, rule_id, subscriber_id, summary, details, observed_at
-     FROM monitor_findings WHERE seq > $1 ORDER BY seq LIMIT $2`,
+    `SELECT ${findingColumns()} FROM monitor_findings WHERE seq > $1 ORDER BY seq LIMIT $2`,
     [after, limit],
   );
   return rows.map(findingFromRow);
