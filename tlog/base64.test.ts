@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decodeBase64, decodeHex, encodeBase64, encodeHex } from './base64.ts';
-import { expectTlogError } from '../test/tlog-errors.ts';
+import { expectTlogError, expectTlogErrorIfThrows } from '../test/tlog-errors.ts';
 
 describe('decodeBase64 (strict, like Go StdEncoding)', () => {
   it('round-trips any bytes', () => {
@@ -22,6 +22,33 @@ describe('decodeBase64 (strict, like Go StdEncoding)', () => {
     ['YWJ-', 'URL-safe alphabet'],
   ])('rejects %j: %s', (s) => {
     expectTlogError(() => decodeBase64(s), 'malformed_base64');
+  });
+
+  it('accepts exactly the strings that are the canonical standard padded encoding of their bytes', () => {
+    // The reference rule, written out apart from the implementation: the RFC 4648 §4 padded
+    // shape, and zero unused bits in the last group (the last character's low bits).
+    const shape = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    const canonical = (s: string): boolean => {
+      if (!shape.test(s)) return false;
+      if (s.endsWith('==')) return (alphabet.indexOf(s[s.length - 3]!) & 0x0f) === 0;
+      if (s.endsWith('=')) return (alphabet.indexOf(s[s.length - 2]!) & 0x03) === 0;
+      return true;
+    };
+    const chars = fc.constantFrom(...'AQgwYZz09+/=-_ \n\r!.\u00e9'.split(''));
+    const samples = fc.oneof(
+      fc.string({ unit: chars, maxLength: 16 }),
+      fc.uint8Array({ maxLength: 12 }).map((b) => encodeBase64(b)),
+      fc.tuple(fc.uint8Array({ maxLength: 12 }), fc.nat(), chars).map(([b, at, c]) => {
+        const s = encodeBase64(b);
+        const i = at % (s.length + 1);
+        return s.slice(0, i) + c + s.slice(i);
+      }),
+    );
+    fc.assert(fc.property(samples, (s) => {
+      const decoded = expectTlogErrorIfThrows(() => decodeBase64(s), 'malformed_base64');
+      expect(decoded !== undefined, JSON.stringify(s)).toBe(canonical(s));
+    }), { numRuns: 5000 });
   });
 
   it('accepts the empty string as zero bytes', () => {
