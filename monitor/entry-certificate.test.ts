@@ -184,6 +184,27 @@ describe('readCertificateFields agrees with @peculiar/asn1-x509', () => {
     expectUnparseable(Uint8Array.from(headers.reverse().flat()));
   });
 
+  it('holds the DER values inside extensions (SAN, Fulcio .8 on) to DER: one value, shortest lengths, no trailing bytes', async () => {
+    // The reader does not parse these values again: it checks the children ASN1Obj kept when it
+    // tried the OCTET STRING's contents as DER. Each case is one extension, last of its OID, so it wins.
+    const pki = await createTestPki();
+    const { x509 } = await import('../log/kinds/peculiar-x509.ts');
+    const uri = [...Buffer.from('https://a')];
+    const san = (value: number[]): Promise<Uint8Array> => issueSigner(pki, { extraExtensions: [new x509.Extension('2.5.29.17', false, Uint8Array.from(value))] }).then((s) => s.der);
+    const ext9 = (value: number[]): Promise<Uint8Array> => issueSigner(pki, { extraExtensions: [new x509.Extension(`${FULCIO}9`, false, Uint8Array.from(value))] }).then((s) => s.der);
+    expect(readCertificateFields(await san([0x30, 0x0b, 0x86, 0x09, ...uri])).uris).toEqual(['https://a']);
+    expectUnparseable(await san([0x30, 0x81, 0x0b, 0x86, 0x09, ...uri]), /SAN is not one DER value/);
+    expectUnparseable(await san([0x30, 0x0c, 0x86, 0x81, 0x09, ...uri]), /SAN is not one DER value/);
+    expectUnparseable(await san([0x30, 0x0b, 0x86, 0x09, ...uri, 0x00]), /SAN is not one DER value/);
+    expectUnparseable(await san([0x30, 0x0b, 0x86, 0x09, ...uri, 0x30, 0x00]), /SAN is not one DER value/);
+    expectUnparseable(await san([0x30, 0x0b, 0x86, 0x09]), /SAN is not one DER value/);
+    expect(readCertificateFields(await ext9([0x0c, 0x02, 0x61, 0x62])).fulcio.get(`${FULCIO}9`)).toBe('ab');
+    expectUnparseable(await ext9([0x0c, 0x81, 0x02, 0x61, 0x62]), /undecodable Fulcio extension/);
+    expectUnparseable(await ext9([0x0c, 0x02, 0x61, 0x62, 0x00]), /undecodable Fulcio extension/);
+    expectUnparseable(await ext9([0x0c, 0x01, 0x61, 0x0c, 0x01, 0x62]), /undecodable Fulcio extension/);
+    expectUnparseable(await ext9([0x2c, 0x03, 0x0c, 0x01, 0x61]), /undecodable Fulcio extension/);
+  });
+
   it('refuses a Fulcio UTF8String extension (.9) that is not valid UTF-8, which a lenient decoder would read as Latin-1', async () => {
     const pki = await createTestPki();
     const { x509 } = await import('../log/kinds/peculiar-x509.ts');
