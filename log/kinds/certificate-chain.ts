@@ -3,10 +3,10 @@
 // integration time (Fulcio leaves live 10 minutes, so "now" when the entry is accepted), and the
 // leaf fit for code signing (EKU codeSigning, KU digitalSignature if present, not a CA). Signature
 // checks and issuer/subject linking (names, AKI/SKI, keyCertSign) are OpenSSL's, through
-// node:crypto's X509Certificate; extensions are read with @peculiar/x509.
+// node:crypto's X509Certificate; extensions are read by certificate-der.ts.
 import { errorMessage, LogError } from '../errors.ts';
+import { KEY_USAGE_DIGITAL_SIGNATURE, OID_BASIC_CONSTRAINTS, OID_EXT_KEY_USAGE, OID_KEY_USAGE, OID_SUBJECT_ALT_NAME } from './certificate-der.ts';
 import { OID_EKU_ANY, OID_EKU_CODE_SIGNING, parseCertificate, type ParsedCertificate } from './certificate.ts';
-import { x509 } from './peculiar-x509.ts';
 
 /** CertificateTrustConfig is the operator's CA material, DER encoded. */
 export interface CertificateTrustConfig {
@@ -32,18 +32,14 @@ export const MAX_CHAIN_INTERMEDIATES = 4;
 
 // Extensions whose meaning this validator enforces; any other critical extension (name or policy
 // constraints, a CT precertificate poison) makes the certificate unusable rather than half-checked.
-const UNDERSTOOD_CRITICAL = new Set(['2.5.29.15', '2.5.29.17', '2.5.29.19', '2.5.29.37']);
-
-function basicConstraints(cert: ParsedCertificate): x509.BasicConstraintsExtension | null {
-  return cert.peculiar.getExtension(x509.BasicConstraintsExtension);
-}
+const UNDERSTOOD_CRITICAL = new Set([OID_KEY_USAGE, OID_SUBJECT_ALT_NAME, OID_BASIC_CONSTRAINTS, OID_EXT_KEY_USAGE]);
 
 function isCa(cert: ParsedCertificate): boolean {
-  return basicConstraints(cert)?.ca === true;
+  return cert.fields.basicConstraints?.ca === true;
 }
 
 function unknownCriticalExtension(cert: ParsedCertificate): string | null {
-  return cert.peculiar.extensions.find((e) => e.critical && !UNDERSTOOD_CRITICAL.has(e.type))?.type ?? null;
+  return cert.fields.extensions.find((e) => e.critical && !UNDERSTOOD_CRITICAL.has(e.oid))?.oid ?? null;
 }
 
 function isValidAt(cert: ParsedCertificate, at: Date): boolean {
@@ -51,8 +47,7 @@ function isValidAt(cert: ParsedCertificate, at: Date): boolean {
 }
 
 function extendedKeyUsages(cert: ParsedCertificate): readonly string[] | null {
-  const eku = cert.peculiar.getExtension(x509.ExtendedKeyUsageExtension);
-  return eku === null ? null : eku.usages.map(String);
+  return cert.fields.extendedKeyUsages;
 }
 
 /** issuedBy reports whether issuer's name and key identifiers link to child and its key signed child. */
@@ -66,7 +61,7 @@ function issuedBy(child: ParsedCertificate, issuer: ParsedCertificate): boolean 
 
 function usableCa(cert: ParsedCertificate, at: Date, intermediatesBelow: number): boolean {
   if (!isCa(cert) || !isValidAt(cert, at) || unknownCriticalExtension(cert) !== null) return false;
-  const pathLength = basicConstraints(cert)?.pathLength;
+  const pathLength = cert.fields.basicConstraints?.pathLength;
   if (pathLength !== undefined && intermediatesBelow > pathLength) return false;
   // EKU chaining, as Go's x509 and Fulcio's intermediate (EKU codeSigning) expect.
   const eku = extendedKeyUsages(cert);
@@ -111,8 +106,8 @@ function checkLeafProfile(leaf: ParsedCertificate, at: Date, path: string): void
   if (!(extendedKeyUsages(leaf) ?? []).includes(OID_EKU_CODE_SIGNING)) {
     throw new LogError('untrusted_certificate', `${path} lacks the code-signing extended key usage`);
   }
-  const ku = leaf.peculiar.getExtension(x509.KeyUsagesExtension);
-  if (ku !== null && (ku.usages & x509.KeyUsageFlags.digitalSignature) === 0) {
+  const ku = leaf.fields.keyUsage;
+  if (ku !== null && (ku & KEY_USAGE_DIGITAL_SIGNATURE) === 0) {
     throw new LogError('untrusted_certificate', `${path} key usage does not allow digital signatures`);
   }
 }

@@ -15,6 +15,7 @@ import { b64 as vb64, describeVectors, readVectorJson } from '../../test/vectors
 import { isLogError } from '../errors.ts';
 import { loadCertificateTrust, verifyCertificateChain } from './certificate-chain.ts';
 import { parseCertificate } from './certificate.ts';
+import { x509 } from './peculiar-x509.ts';
 import { encodeDssePae } from './dsse.ts';
 import { parseCreateEntryRequest, parseProposedEntry } from './entry.ts';
 import { parsePublicKey } from './public-key.ts';
@@ -103,7 +104,7 @@ describeVectors(`Rekor v2 canonical bodies (shared/vectors/${VECTOR_FILE})`, () 
     const body = decode(vectors.find((v) => decode(v.entry_b64).kind === 'dsse')!.entry_b64);
     const leaf = parseCertificate(vb64(body.spec.dsseV002.signatures[0].verifier.x509Certificate.rawBytes), 'leaf');
     const chain = verifyCertificateChain(leaf, publicGoodTrust, V2_DSSE_TIME, 'leaf');
-    expect(chain.map((c) => c.peculiar.subject)).toEqual(['', 'O=sigstore.dev, CN=sigstore-intermediate', 'O=sigstore.dev, CN=sigstore']);
+    expect(chain.map((c) => new x509.X509Certificate(c.der).subject)).toEqual(['', 'O=sigstore.dev, CN=sigstore-intermediate', 'O=sigstore.dev, CN=sigstore']);
     expect(leaf.identity).toEqual({
       emails: ['brian@dehamer.com'],
       uris: [],

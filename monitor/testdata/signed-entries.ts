@@ -2,12 +2,11 @@
 // requests signed on the spot (test/log-requests.ts), accepted by the log's own entry parsers
 // (log/kinds/entry.ts) under a test CA, so the bytes are exactly what Vigil's log would hash.
 // Fulcio-style certificates carry CI claims as real Fulcio extensions. Test use only.
-import { Utf8String } from 'asn1js';
-import { FULCIO_OID_ARC } from '../../log/kinds/certificate.ts';
 import { loadCertificateTrust, type CertificateTrust } from '../../log/kinds/certificate-chain.ts';
 import { parseCreateEntryRequest, parseProposedEntry } from '../../log/kinds/entry.ts';
-import { x509 } from '../../log/kinds/peculiar-x509.ts';
 import { createIntermediateCa, createRootCa, issueLeaf, LEAF_NOT_BEFORE, type LeafOptions, type TestCa } from '../../log/kinds/testdata/pki.ts';
+
+export { fulcioExtension, githubClaims } from '../../log/kinds/testdata/pki.ts';
 import { keyFromPrivate } from '../../log/kinds/testdata/requests.ts';
 import { dsseV1Request, dsseV2Request, hashedRekordV1Request, hashedRekordV2Request, newTestKey, type TestKey } from '../../test/log-requests.ts';
 
@@ -22,28 +21,6 @@ export async function createTestPki(): Promise<TestPki> {
   const root = await createRootCa();
   const intermediate = await createIntermediateCa(root);
   return { intermediate, trust: loadCertificateTrust({ roots: [root.der], intermediates: [intermediate.der] }) };
-}
-
-/** fulcioExtension encodes a Fulcio extension 1.3.6.1.4.1.57264.1.<arc>: raw for .1–.6, else DER UTF8String. */
-export function fulcioExtension(arc: number, value: string): x509.Extension {
-  const raw = arc <= 6 ? new TextEncoder().encode(value) : new Uint8Array(new Utf8String({ value }).toBER());
-  return new x509.Extension(`${FULCIO_OID_ARC}.${arc}`, false, raw);
-}
-
-/** githubClaims returns the CI extensions Fulcio puts in a GitHub Actions certificate. */
-export function githubClaims(repo: string, workflowPath: string, ref: string): x509.Extension[] {
-  const repoUri = `https://github.com/${repo}`;
-  const config = `${repoUri}/${workflowPath}@${ref}`;
-  return [
-    fulcioExtension(9, config),
-    fulcioExtension(11, 'github-hosted'),
-    fulcioExtension(12, repoUri),
-    fulcioExtension(13, 'a'.repeat(40)),
-    fulcioExtension(14, ref),
-    fulcioExtension(18, config),
-    fulcioExtension(20, 'push'),
-    fulcioExtension(21, `${repoUri}/actions/runs/1/attempts/1`),
-  ];
 }
 
 /** CertSigner is a leaf certificate and the key that signs with it. */

@@ -4,7 +4,7 @@
 // Test use only.
 import { Utf8String } from 'asn1js';
 import { generateKeyPairSync, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
-import { OID_EKU_CODE_SIGNING, OID_FULCIO_ISSUER_V1, OID_FULCIO_ISSUER_V2 } from '../certificate.ts';
+import { FULCIO_OID_ARC, OID_EKU_CODE_SIGNING, OID_FULCIO_ISSUER_V1, OID_FULCIO_ISSUER_V2 } from '../certificate.ts';
 import { x509 } from '../peculiar-x509.ts';
 
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -100,6 +100,8 @@ export interface LeafOptions {
   readonly keyUsage?: x509.KeyUsageFlags;
   readonly ca?: boolean;
   readonly extraExtensions?: readonly x509.Extension[];
+  /** omit leaves these default extensions out, for a test that brings its own in extraExtensions. */
+  readonly omit?: readonly ('subjectAltName' | 'keyUsage')[];
 }
 
 /** LEAF_NOT_BEFORE is the default leaf validity start; leaves live 10 minutes from it. */
@@ -132,10 +134,10 @@ export async function issueLeaf(issuer: TestCa, opts: LeafOptions = {}): Promise
     signingKey: issuer.keys.privateKey,
     signingAlgorithm: SIGN_P384,
     extensions: [
-      new x509.KeyUsagesExtension(opts.keyUsage ?? x509.KeyUsageFlags.digitalSignature, true),
+      ...(opts.omit?.includes('keyUsage') ? [] : [new x509.KeyUsagesExtension(opts.keyUsage ?? x509.KeyUsageFlags.digitalSignature, true)]),
       ...(eku === null ? [] : [new x509.ExtendedKeyUsageExtension([...eku])]),
       ...(opts.ca ? [new x509.BasicConstraintsExtension(true, undefined, true)] : []),
-      new x509.SubjectAlternativeNameExtension(names, true),
+      ...(opts.omit?.includes('subjectAltName') ? [] : [new x509.SubjectAlternativeNameExtension(names, true)]),
       await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey),
       new x509.Extension(OID_FULCIO_ISSUER_V1, false, new TextEncoder().encode(issuerUrl)),
       new x509.Extension(OID_FULCIO_ISSUER_V2, false, new Utf8String({ value: issuerUrl }).toBER()),
@@ -143,4 +145,26 @@ export async function issueLeaf(issuer: TestCa, opts: LeafOptions = {}): Promise
     ],
   });
   return { der: new Uint8Array(cert.rawData), privateKey, spki };
+}
+
+/** fulcioExtension encodes a Fulcio extension 1.3.6.1.4.1.57264.1.<arc>: raw for .1–.6, else DER UTF8String. */
+export function fulcioExtension(arc: number, value: string): x509.Extension {
+  const raw = arc <= 6 ? new TextEncoder().encode(value) : new Uint8Array(new Utf8String({ value }).toBER());
+  return new x509.Extension(`${FULCIO_OID_ARC}.${arc}`, false, raw);
+}
+
+/** githubClaims returns the CI extensions Fulcio puts in a GitHub Actions certificate. */
+export function githubClaims(repo: string, workflowPath: string, ref: string): x509.Extension[] {
+  const repoUri = `https://github.com/${repo}`;
+  const config = `${repoUri}/${workflowPath}@${ref}`;
+  return [
+    fulcioExtension(9, config),
+    fulcioExtension(11, 'github-hosted'),
+    fulcioExtension(12, repoUri),
+    fulcioExtension(13, 'a'.repeat(40)),
+    fulcioExtension(14, ref),
+    fulcioExtension(18, config),
+    fulcioExtension(20, 'push'),
+    fulcioExtension(21, `${repoUri}/actions/runs/1/attempts/1`),
+  ];
 }
