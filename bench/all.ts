@@ -25,6 +25,7 @@ const SHORT_ENV: Record<string, string> = {
   VIGIL_BENCH_STEPS: '60', // witness.ts: requests per connection
   VIGIL_BENCH_LOG_DSSE: '2000', // log.ts: requests per workload
   VIGIL_BENCH_LOG_HASHEDREKORD: '500',
+  VIGIL_BENCH_LOG_CERT: '500',
   VIGIL_BENCH_LOG_CLIENTS: '256',
   VIGIL_BENCH_LOG_SIZES: '1000,20000',
   VIGIL_BENCH_ENTRIES: '2560', // monitor.ts: entries per run

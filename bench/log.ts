@@ -8,11 +8,16 @@
 //    the latency is request → acknowledged inclusion.
 //      dsse (v2)            ECDSA P-256 over the PAE, verified by node:crypto
 //      hashedrekord (v2)    ECDSA P-256 over a digest, verified by @noble/curves (prehash: false)
+//      dsse, certificate    dsse (v2) signed with a Fulcio-shaped leaf certificate (fresh key and
+//                           certificate per request, P-384 intermediate, CI claims) that the log
+//                           reads and chains to the CA file it was started with: what Vigil's own
+//                           CA and Fulcio produce
 // 2. Append cost vs tree size, through the log core (createLog/addEntry, no HTTP, no signature
 //    checks): the rate of appending a fixed workload at each tree size, pre-filling in between.
 //
 //   npx tsx bench/log.ts
 //   VIGIL_BENCH_LOG_DSSE=20000 VIGIL_BENCH_LOG_HASHEDREKORD=3000 npx tsx bench/log.ts   requests
+//   VIGIL_BENCH_LOG_CERT=4000 npx tsx bench/log.ts                                       certificate requests
 //   VIGIL_BENCH_LOG_SIZES=1000,100000,1000000 npx tsx bench/log.ts                      tree sizes
 //   VIGIL_BENCH_LOG_SKIP=http|sizes                                                     one part
 //   VIGIL_BENCH_LOG_CPU_PROF=/tmp/prof npx tsx bench/log.ts                               --cpu-prof each server
@@ -29,6 +34,9 @@ import { systemClock } from '../platform/clock.ts';
 import { openDb, type Db } from '../platform/db.ts';
 import { silentLogger } from '../platform/logger.ts';
 import { freshSchemaName } from '../test/db.ts';
+import { createIntermediateCa, createRootCa, githubClaims, issueLeaf, type TestCa } from '../log/kinds/testdata/pki.ts';
+import { keyFromPrivate } from '../log/kinds/testdata/requests.ts';
+import { formatPem } from '../log/kinds/pem.ts';
 import { dsseV2Request, hashedRekordV2Request, newTestKey, randomPayload } from '../test/log-requests.ts';
 import { POSTGRES_URL, serviceAvailable } from '../test/services.ts';
 import { generateSignerKey } from '../tlog/note-key.ts';
@@ -36,18 +44,20 @@ import { latencyQuantiles, machineLine, postBody, printTable, runVigil, serveVig
 
 const DSSE_REQUESTS = Number(process.env.VIGIL_BENCH_LOG_DSSE ?? 12_000);
 const HASHEDREKORD_REQUESTS = Number(process.env.VIGIL_BENCH_LOG_HASHEDREKORD ?? 3_000);
+const CERT_REQUESTS = Number(process.env.VIGIL_BENCH_LOG_CERT ?? 3_000);
 const SIZES = (process.env.VIGIL_BENCH_LOG_SIZES ?? '1000,100000,1000000').split(',').map(Number);
 const SKIP = process.env.VIGIL_BENCH_LOG_SKIP ?? '';
 const CONNECTIONS = Number(process.env.VIGIL_BENCH_LOG_CLIENTS ?? 4096);
 const VERIFY_WORKERS = availableParallelism();
 const WORKLOAD = 20_000; // entries appended at each tree size
 
-/** serveLog runs `vigil log init` and `vigil log serve` in a temp folder. */
-async function serveLog(env: NodeJS.ProcessEnv, verifyWorkers: number): Promise<Served> {
+/** serveLog runs `vigil log init` and `vigil log serve` in a temp folder, trusting the CAs in `ca`. */
+async function serveLog(env: NodeJS.ProcessEnv, verifyWorkers: number, ca: readonly TestCa[]): Promise<Served> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-log-'));
   await runVigil(['log', 'init', '--origin', 'bench.vigil.test/log', '--data', dir], env);
   const configFile = join(dir, 'log.json');
-  writeFileSync(configFile, JSON.stringify({ maxPendingEntries: 100_000, verifyWorkers }));
+  writeFileSync(join(dir, 'ca.pem'), ca.map((c) => formatPem('CERTIFICATE', c.der)).join(''));
+  writeFileSync(configFile, JSON.stringify({ maxPendingEntries: 100_000, verifyWorkers, caRoots: 'ca.pem' }));
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
   // stop() is a SIGTERM: a clean exit writes the CPU profile.
   const prof = process.env.VIGIL_BENCH_LOG_CPU_PROF;
@@ -97,19 +107,37 @@ function signedBodies(n: number, make: (payload: Uint8Array) => object): Buffer[
 
 type WithEnv = (fn: (env: NodeJS.ProcessEnv) => Promise<void>) => Promise<void>;
 
+// certificateBodies signs n dsse requests, each with a fresh P-256 key and a leaf certificate for
+// it, shaped like Fulcio's for a GitHub Actions workflow, valid for the next 30 minutes.
+async function certificateBodies(n: number, intermediate: TestCa): Promise<Buffer[]> {
+  const bodies: Buffer[] = [];
+  const notBefore = new Date(Date.now() - 60_000);
+  const notAfter = new Date(notBefore.getTime() + 30 * 60_000);
+  const claims = githubClaims('bench/repo', '.github/workflows/release.yml', 'refs/tags/v1');
+  for (let i = 0; i < n; i++) {
+    const leaf = await issueLeaf(intermediate, { notBefore, notAfter, uri: 'https://github.com/bench/repo/.github/workflows/release.yml@refs/tags/v1', issuer: 'https://token.actions.githubusercontent.com', extraExtensions: claims });
+    bodies.push(Buffer.from(JSON.stringify(dsseV2Request(keyFromPrivate('P-256', leaf.privateKey, leaf.spki), randomPayload('bench'), leaf.der))));
+  }
+  return bodies;
+}
+
 async function benchHttp(label: string, withEnv: WithEnv): Promise<LoadResult[]> {
   const results: LoadResult[] = [];
+  const root = await createRootCa();
+  const intermediate = await createIntermediateCa(root);
   for (const workers of [0, VERIFY_WORKERS]) await withEnv(async (env) => {
     // Fresh keys per request, as keyless signers (Fulcio certificates) have: no key is parsed twice.
     const warm = signedBodies(1000, (p) => dsseV2Request(newTestKey('P-256'), p));
     const dsse = signedBodies(DSSE_REQUESTS, (p) => dsseV2Request(newTestKey('P-256'), p));
     const hashed = signedBodies(HASHEDREKORD_REQUESTS, (p) => hashedRekordV2Request(newTestKey('P-256'), p));
-    const s = await serveLog(env, workers);
+    const certified = await certificateBodies(CERT_REQUESTS, intermediate);
+    const s = await serveLog(env, workers, [root, intermediate]);
     const how = workers === 0 ? 'verify inline' : `${workers} verify workers`;
     try {
       await load('warm-up', s, warm);
       results.push(await load(`${label}, ${how}: dsse`, s, dsse));
       results.push(await load(`${label}, ${how}: hashedrekord P-256`, s, hashed));
+      if (certified.length > 0) results.push(await load(`${label}, ${how}: dsse, certificate`, s, certified));
     } finally {
       await s.stop();
     }
@@ -173,7 +201,7 @@ async function main(): Promise<void> {
   const hasPostgres = await serviceAvailable('postgres');
   if (!hasPostgres) console.log('PostgreSQL does not answer; its rows are skipped');
   if (!SKIP.includes('http')) {
-    console.log(`log append over loopback HTTP (v2 API): ${DSSE_REQUESTS} dsse and ${HASHEDREKORD_REQUESTS} hashedrekord requests by ${CONNECTIONS} concurrent clients (one keep-alive connection each), each signed by a fresh P-256 key; target ≥ 10,000 entries/s, p99 ≤ 1 s`);
+    console.log(`log append over loopback HTTP (v2 API): ${DSSE_REQUESTS} dsse, ${HASHEDREKORD_REQUESTS} hashedrekord and ${CERT_REQUESTS} certificate-signed dsse requests by ${CONNECTIONS} concurrent clients (one keep-alive connection each), each signed by a fresh P-256 key; target ≥ 10,000 entries/s, p99 ≤ 1 s`);
     const results = await benchHttp('PGlite', (fn) => fn({ VIGIL_DATABASE_URL: '' }));
     if (hasPostgres) results.push(...(await benchHttp('PostgreSQL', (fn) => withPgSchema('bench_log', (url, schema) => fn({ VIGIL_DATABASE_URL: url, VIGIL_DATABASE_SCHEMA: schema })))));
     printTable('Throughput (entries acknowledged with inclusion proof per second)', results.map((r) => r.result));
