@@ -34,4 +34,15 @@ describe('loadConfig', () => {
     writeFileSync(join(dir, 'bounce-ok.json'), JSON.stringify({ bounceAddress: 'bounces@bounce.example', bounceListen: '0.0.0.0:2525' }));
     expect(loadConfig({}, { configFile: join(dir, 'bounce-ok.json') })).toMatchObject({ bounceAddress: 'bounces@bounce.example', bounceListen: '0.0.0.0:2525' });
   });
+
+  it('takes the bounce address and listener from the environment too, over the file (compose.yaml)', () => {
+    const env = { VIGIL_ALERTS_BOUNCE_ADDRESS: 'dsn@mx.example', VIGIL_ALERTS_BOUNCE_LISTEN: '0.0.0.0:2526' };
+    expect(loadConfig(env, {})).toMatchObject({ bounceAddress: 'dsn@mx.example', bounceListen: '0.0.0.0:2526' });
+    expect(loadConfig(env, { configFile: join(dir, 'bounce-ok.json') })).toMatchObject({ bounceAddress: 'dsn@mx.example', bounceListen: '0.0.0.0:2526' });
+    // Empty, as compose passes an unset variable: the file's value (or off) stands.
+    expect(loadConfig({ VIGIL_ALERTS_BOUNCE_ADDRESS: '', VIGIL_ALERTS_BOUNCE_LISTEN: '' }, { configFile: join(dir, 'bounce-ok.json') })).toMatchObject({ bounceAddress: 'bounces@bounce.example', bounceListen: '0.0.0.0:2525' });
+    expect(loadConfig({ VIGIL_ALERTS_BOUNCE_ADDRESS: '', VIGIL_ALERTS_BOUNCE_LISTEN: '' }, {})).toMatchObject({ bounceAddress: '', bounceListen: '' });
+    expect(() => loadConfig({ VIGIL_ALERTS_BOUNCE_LISTEN: '0.0.0.0:2526' }, {})).toThrow(/bounceListen: needs bounceAddress/);
+    expect(() => loadConfig({ VIGIL_ALERTS_BOUNCE_ADDRESS: 'not an address' }, {})).toThrow(/bounceAddress: want local@domain/);
+  });
 });

@@ -6,7 +6,9 @@
 // as .eml files to <dataDir>/outbox), VIGIL_ALERTS_PUBLIC_URL (the URL the alerts pages are
 // reached at, used in every mail link), VIGIL_ALERTS_FROM, VIGIL_DATABASE_URL (PostgreSQL; unset:
 // PGlite in <dataDir>/db), VIGIL_DATABASE_SCHEMA, VIGIL_REDIS_URL (BullMQ; unset: in-process
-// queue), VIGIL_ALERTS_ALLOW_PRIVATE_WEBHOOKS=1 (operator: allow webhooks to private addresses).
+// queue), VIGIL_ALERTS_ALLOW_PRIVATE_WEBHOOKS=1 (operator: allow webhooks to private addresses),
+// VIGIL_ALERTS_BOUNCE_ADDRESS and VIGIL_ALERTS_BOUNCE_LISTEN (bounceAddress and bounceListen, over
+// the file's: compose.yaml sets them so).
 import { join, resolve } from 'node:path';
 import { parseListen, readConfigFile } from '../platform/config.ts';
 import { AlertsError } from './errors.ts';
@@ -148,7 +150,10 @@ export interface ConfigArgs {
 export function loadConfig(env: Readonly<Record<string, string | undefined>>, args: ConfigArgs): AlertsServeConfig {
   const problems: string[] = [];
   const { file, baseDir } = readConfigFile(args.configFile, problems);
-  const tunables = parseTunables(file, problems);
+  const fromEnv: Record<string, string> = {};
+  if (env.VIGIL_ALERTS_BOUNCE_ADDRESS) fromEnv.bounceAddress = env.VIGIL_ALERTS_BOUNCE_ADDRESS;
+  if (env.VIGIL_ALERTS_BOUNCE_LISTEN) fromEnv.bounceListen = env.VIGIL_ALERTS_BOUNCE_LISTEN;
+  const tunables = parseTunables({ ...file, ...fromEnv }, problems);
   if (tunables.dkimKeyFile !== '') tunables.dkimKeyFile = resolve(baseDir, tunables.dkimKeyFile);
   if (env.VIGIL_ALERTS_ALLOW_PRIVATE_WEBHOOKS === '1') tunables.allowPrivateWebhooks = true;
   const dataDir = resolve(args.dataDir ?? DEFAULT_DATA_DIR);

@@ -10,6 +10,7 @@ import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { loadConfig } from '../alerts/config.ts';
 import { REPO_ROOT } from './vectors.ts';
 
 const run = promisify(execFile);
@@ -25,6 +26,7 @@ interface Service {
   entrypoint?: string[] | string;
   environment?: Record<string, string>;
   volumes?: string[];
+  ports?: string[];
   depends_on?: Record<string, { condition: string }> | string[];
   deploy?: { replicas?: number };
 }
@@ -106,6 +108,20 @@ describe('compose.yaml', () => {
       expect(stdout.split('\n')[0], `vigil ${path}`).toBe(`Usage: vigil ${path} [options]`);
       for (const flag of flags) expect(stdout, `vigil ${path} ${flag}`).toMatch(new RegExp(`^\\s+(-\\w, )?${flag}\\b`, 'm'));
     }
+  });
+
+  it('publishes one bounce listener, the alerts service\'s, on the container port its documented setting listens on', () => {
+    const compose = loadCompose();
+    const alerts = compose.services.alerts!;
+    const worker = compose.services['alerts-worker']!;
+    expect(alerts.environment).toMatchObject({ VIGIL_ALERTS_BOUNCE_ADDRESS: '${VIGIL_ALERTS_BOUNCE_ADDRESS:-}', VIGIL_ALERTS_BOUNCE_LISTEN: '${VIGIL_ALERTS_BOUNCE_LISTEN:-}' });
+    // The worker sends mail too, so it has the address (VERP senders), but no listener.
+    expect(worker.environment).toMatchObject({ VIGIL_ALERTS_BOUNCE_ADDRESS: '${VIGIL_ALERTS_BOUNCE_ADDRESS:-}', VIGIL_ALERTS_BOUNCE_LISTEN: '' });
+    const documented = /VIGIL_ALERTS_BOUNCE_LISTEN\n?#?\s*\((\S+) runs the alerts service's SMTP listener/.exec(readFileSync(join(REPO_ROOT, 'compose.yaml'), 'utf8'))?.[1];
+    expect(documented).toBeDefined();
+    const config = loadConfig({ VIGIL_ALERTS_BOUNCE_ADDRESS: 'bounces@bounce.example', VIGIL_ALERTS_BOUNCE_LISTEN: documented }, {});
+    const port = config.bounceListen.split(':').pop();
+    expect(alerts.ports).toContain(`\${VIGIL_ALERTS_BOUNCE_PUBLISH:-127.0.0.1:2525}:${port}`);
   });
 
   it("runs no development OIDC issuer: the log's CA trusts the issuers file in the operator's configs", () => {
