@@ -33,7 +33,7 @@ function realCertificates(): Uint8Array[] {
   return out;
 }
 
-// referenceFulcio decodes a Fulcio extension value by docs/oid-info.md, with asn1js for .8 on.
+// referenceFulcio decodes a Fulcio extension value by Fulcio's docs/oid-info.md, with asn1js for .8 on.
 function referenceFulcio(oid: string, value: Uint8Array): string | null {
   if (Number(oid.slice(FULCIO.length)) <= 6) return new TextDecoder('utf-8', { fatal: true }).decode(value);
   const r = fromBER(new Uint8Array(value).buffer);

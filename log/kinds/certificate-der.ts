@@ -1,7 +1,7 @@
 // certificate-der.ts reads the parts of a DER X.509 certificate (RFC 5280 §4.1) that Vigil uses:
 // the SubjectPublicKeyInfo's bytes, the validity, the SAN emails and URIs, the Fulcio extensions
-// (docs/oid-info.md: .1–.6 raw strings, .8–.24 DER UTF8String), and what a chain check needs
-// (each extension's criticality, basicConstraints, extKeyUsage, keyUsage). The log reads its
+// (Fulcio's docs/oid-info.md: .1–.6 raw strings, .8–.24 DER UTF8String), and what a chain check
+// needs (each extension's criticality, basicConstraints, extKeyUsage, keyUsage). The log reads its
 // signers' certificates with it (certificate.ts, with OpenSSL for keys and signatures) and the
 // monitor reads every certificate it finds in a log (monitor/entry-certificate.ts). It reads; it
 // decides no policy: the log refuses duplicate extensions and non-ASCII names, the monitor reads
@@ -248,8 +248,8 @@ function checkOid(bytes: Uint8Array): void {
 // oidOf returns an OBJECT IDENTIFIER (checked by checkDer) in dotted form. ASN1Obj's toOID adds up
 // each arc in 32-bit integers and splits the first byte alone into the first two arcs as n / 40
 // and n % 40, so it returns the wrong text for an arc of 2^28 or more and for a first
-// subidentifier of 120 or more (2.40 and up: 0x78 reads as 3.0). Such an OID gets a form no dotted
-// OID has ("?" and its hex), so it can only be an unknown one; none of them names anything read here.
+// subidentifier of 120 or more (2.40 and up: 0x78 reads as 3.0). Such an OID gets a form no
+// dotted OID has ("?" and its hex), so it can only be an unknown one; none names anything read here.
 function oidOf(obj: ASN1Obj): string {
   const bytes = obj.value;
   let arcBytes = 0;

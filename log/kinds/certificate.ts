@@ -1,6 +1,6 @@
 // certificate.ts parses signers' X.509 certificates and reads the identity a monitor indexes: the
-// SAN emails and URIs and the Fulcio OIDs (docs/oid-info.md: .1–.6 raw strings, .8–.24 DER
-// UTF8String; the issuer is .8, falling back to .1). Fields are read by certificate-der.ts
+// SAN emails and URIs and the Fulcio OIDs (Fulcio's docs/oid-info.md: .1–.6 raw strings, .8–.24
+// DER UTF8String; the issuer is .8, falling back to .1). Fields are read by certificate-der.ts
 // (@sigstore/core's ASN1Obj held to DER), keys and signatures by node:crypto's X509Certificate
 // (OpenSSL), which must parse the certificate too; nothing is parsed by hand. Chain validation is
 // in certificate-chain.ts.
