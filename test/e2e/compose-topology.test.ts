@@ -10,9 +10,12 @@
 // through the alerts API to an identity and confirms with the POST of the page its confirmation
 // mail links to; then `vigil sign` (a child process, development token) signs a file as that
 // identity, and the alert mail, with its RFC 8058 List-Unsubscribe headers, must arrive at the SMTP
-// server. Then every process is stopped with SIGTERM and must exit 0.
+// server. The operator's .env turns late bounces on: mail leaves with VERP envelope senders and the
+// alerts service's bounce listener answers. Then every process is stopped with SIGTERM and must
+// exit 0.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -77,8 +80,14 @@ async function localDatabaseUrl(name: string): Promise<string> {
   return url.toString();
 }
 
-/** localEnv maps a service's compose environment to this machine's services. */
-async function localEnv(env: Record<string, string>, smtpUrl: string, alertsUrl: string): Promise<NodeJS.ProcessEnv> {
+// interpolate reads a compose value as Compose does: `${NAME:-default}` is vars[NAME] when set and
+// not empty, else the default; any other `${...}` is left as is (the cases above replace those).
+function interpolate(value: string, vars: Readonly<Record<string, string>>): string {
+  return value.replace(/\$\{([A-Z0-9_]+):-([^}]*)\}/g, (_, name: string, fallback: string) => vars[name] || fallback);
+}
+
+/** localEnv maps a service's compose environment to this machine's services; `vars` are the operator's .env. */
+async function localEnv(env: Record<string, string>, smtpUrl: string, alertsUrl: string, vars: Readonly<Record<string, string>>): Promise<NodeJS.ProcessEnv> {
   const out: NodeJS.ProcessEnv = { ...process.env, VIGIL_LOG_LEVEL: 'warn', VIGIL_REDIS_PREFIX: `vigil-e2e-${run}` };
   for (const [k, v] of Object.entries(env)) {
     if (k === 'VIGIL_DATABASE_URL') out[k] = await localDatabaseUrl(v.split('/').pop()!);
@@ -86,9 +95,27 @@ async function localEnv(env: Record<string, string>, smtpUrl: string, alertsUrl:
     else if (k === 'VIGIL_SMTP_URL') out[k] = smtpUrl;
     else if (k === 'VIGIL_ALERTS_PUBLIC_URL') out[k] = alertsUrl;
     else if (k === 'VIGIL_ALERTS_FROM') out[k] = 'Vigil alerts <alerts@vigil.test>';
-    else if (k !== 'VIGIL_LOG_LEVEL') out[k] = v;
+    else if (k !== 'VIGIL_LOG_LEVEL') out[k] = interpolate(v, vars);
   }
   return out;
+}
+
+/** smtpGreeting connects to an SMTP listener on loopback and returns its first line. */
+function smtpGreeting(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    socket.setTimeout(10_000, () => socket.destroy(new Error(`no SMTP greeting on port ${port}`)));
+    socket.on('data', (chunk) => {
+      text += chunk.toString('latin1');
+      const end = text.indexOf('\r\n');
+      if (end >= 0) {
+        socket.end('QUIT\r\n');
+        resolve(text.slice(0, end));
+      }
+    });
+    socket.on('error', reject);
+  });
 }
 
 /** until polls `probe` until it gives a value; after `timeoutMs` (if given) it fails with `what`. */
@@ -133,7 +160,10 @@ describe.skipIf(!hasServices)("compose.yaml's services as real processes on this
     mkdirSync(configDir);
     smtp = await startTestSmtp();
     const smtpUrl = smtp.url;
-    const envOf = (s: Service) => localEnv(s.environment ?? {}, smtpUrl, hostOf('alerts'));
+    // The operator's .env turns late bounces on (docs/alerts.md), the listener on a free loopback port.
+    const bouncePort = await freePort();
+    const dotEnv = { VIGIL_ALERTS_BOUNCE_ADDRESS: 'bounces@bounce.vigil.test', VIGIL_ALERTS_BOUNCE_LISTEN: `127.0.0.1:${bouncePort}` };
+    const envOf = (s: Service) => localEnv(s.environment ?? {}, smtpUrl, hostOf('alerts'), dotEnv);
     const dataOf = (name: string, i = 0) => join(dir, `${name}-${i}`);
     const argsOf = (name: string, s: Service, i = 0) =>
       s.command.map((a) => a.replace(/^\/config\//, `${configDir}/`).replace(/^\/data$/, dataOf(name, i)).replace(/^0\.0\.0\.0:\d+$/, `127.0.0.1:${i === 0 ? ports.get(name) : 0}`));
@@ -207,6 +237,11 @@ describe.skipIf(!hasServices)("compose.yaml's services as real processes on this
     expect(alert.text).toContain(ORIGIN);
     expect(alert.headers.get('list-unsubscribe')).toMatch(new RegExp(`^<${alertsUrl}/unsubscribe\\?token=[A-Za-z0-9_.%-]+>$`));
     expect(alert.headers.get('list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
+    // Late bounces as compose.yaml wires them: VERP envelope senders, and the alerts service's
+    // listener (the worker runs none) greeting on its port.
+    expect(alert.from).toMatch(/^bounces\+\d+\.[0-9a-f]{32}@bounce\.vigil\.test$/);
+    expect(confirmation.from).toMatch(/^bounces\+\d+\.[0-9a-f]{32}@bounce\.vigil\.test$/);
+    expect(await smtpGreeting(bouncePort)).toMatch(/^220 bounce\.vigil\.test /);
     // The alerts worker serves /metrics (`alerts work --listen`), as Prometheus scrapes it.
     const workerMetrics = await fetch(`${hostOf('alerts-worker')}/metrics`);
     expect(workerMetrics.status).toBe(200);
