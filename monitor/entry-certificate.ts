@@ -62,9 +62,8 @@ function bound(value: string, what: string): string {
   return value;
 }
 
-const FULCIO_ARC_PREFIX = `${FULCIO_OID_ARC}.`;
 // FULCIO_OIDS[n] is the Fulcio extension 1.3.6.1.4.1.57264.1.n, for the arcs ciClaims reads.
-const FULCIO_OIDS = Array.from({ length: 25 }, (_, n) => `${FULCIO_ARC_PREFIX}${n}`);
+const FULCIO_OIDS = Array.from({ length: 25 }, (_, n) => `${FULCIO_OID_ARC}.${n}`);
 
 // setClaim sets ci[name] from Fulcio extension .current, else from its deprecated .deprecated,
 // unless the value is empty. (A top-level function, not a closure in ciClaims: tsx names every
