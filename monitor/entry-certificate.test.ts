@@ -2,10 +2,10 @@
 // (log/kinds/certificate-der.ts, whose own tests hold it to @peculiar/asn1-x509 and DER): the key
 // fingerprint and time as OpenSSL sees them, the policy where the monitor reads on and the log
 // refuses, and its errors, which are MonitorError('unparseable_entry') only.
-import { ASN1Obj } from '@sigstore/core';
 import { createHash, X509Certificate } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { x509 } from '../log/kinds/peculiar-x509.ts';
+import { rawExtension, withExtension } from '../log/kinds/testdata/pki.ts';
 import { parseCertificate } from '../log/kinds/certificate.ts';
 import { isLogError } from '../log/errors.ts';
 import { MAX_CLAIM_LENGTH, readCertificateSigner } from './entry-certificate.ts';
@@ -27,11 +27,7 @@ function expectUnparseable(der: Uint8Array, reason: RegExp): void {
 // under `oid` (DER contents bytes). The signature no longer verifies; nothing here checks it.
 function withSecondSan(der: Uint8Array, oid: number[], uri: string): Uint8Array {
   const u = [...Buffer.from(uri)];
-  const names = [0x30, u.length + 2, 0x86, u.length, ...u];
-  const body = [0x06, oid.length, ...oid, 0x04, names.length, ...names];
-  const cert = ASN1Obj.parseBuffer(Buffer.from(der));
-  cert.subs[0]!.subs.at(-1)!.subs[0]!.subs.push(ASN1Obj.parseBuffer(Buffer.from([0x30, body.length, ...body])));
-  return Uint8Array.from(cert.toDER());
+  return withExtension(der, rawExtension(oid, [0x30, u.length + 2, 0x86, u.length, ...u]));
 }
 
 describe('readCertificateSigner', () => {

@@ -15,7 +15,7 @@ import { parseNote, signNote } from '../tlog/note.ts';
 import { generateSignerKey, parseVerifierKey } from '../tlog/note-key.ts';
 import { formatAddCheckpointRequest } from '../tlog/witness-request.ts';
 import { forkedTestLogs, newTestLog, newTestWitness, testLeaves, type TestLog } from '../test/witness-log.ts';
-import { MAX_ADD_CHECKPOINT_ATTEMPTS, processAddCheckpoint, type AddCheckpointResponse } from './add-checkpoint.ts';
+import { MAX_ADD_CHECKPOINT_ATTEMPTS, processAddCheckpoint, type AddCheckpointDeps, type AddCheckpointResponse } from './add-checkpoint.ts';
 import { migrateWitnessDb } from './schema.ts';
 import { PgWitnessStore } from './store-pg.ts';
 import type { CosignedCheckpoint, WitnessStore, WitnessTreeState } from './store.ts';
@@ -116,6 +116,24 @@ function gatedStore(inner: WitnessStore, gates: { read: StartGate; swap?: StartG
   };
 }
 
+/**
+ * sendGated sends every request at once through a gatedStore: each one's first read waits at a
+ * shared read gate (then its `delay` turns), and with `gateSwaps` its first swap at a shared swap
+ * gate. A request that answers before reaching a gate arrives at it then, so the others go on.
+ */
+async function sendGated(deps: AddCheckpointDeps, requests: ReadonlyArray<{ body: string; delay: number }>, gateSwaps: boolean): Promise<AddCheckpointResponse[]> {
+  const gates = { read: new StartGate(requests.length), swap: gateSwaps ? new StartGate(requests.length) : undefined };
+  return Promise.all(
+    requests.map(async (r) => {
+      const arrived: Arrivals = { read: false, swap: false };
+      const res = await processAddCheckpoint(r.body, { ...deps, store: gatedStore(deps.store, gates, r.delay, arrived) });
+      if (!arrived.read) gates.read.arrive();
+      if (!arrived.swap) gates.swap?.arrive();
+      return res;
+    }),
+  );
+}
+
 interface Cosigned {
   fork: number;
   size: bigint;
@@ -142,16 +160,7 @@ async function raceForks(opts: { seed: number; count: number; common: number; si
     // Requests start over a few dozen event-loop turns after the gate, all in flight together.
     requests.push({ fork, size, body: await forks[fork]!.request(old, size), delay: Math.floor(rand() * opts.spreadTurns) });
   }
-  const gates = { read: new StartGate(requests.length), swap: opts.gateSwaps ? new StartGate(requests.length) : undefined };
-  const responses = await Promise.all(
-    requests.map(async (r) => {
-      const arrived: Arrivals = { read: false, swap: false };
-      const res = await processAddCheckpoint(r.body, { ...w.deps, store: gatedStore(w.deps.store, gates, r.delay, arrived) });
-      if (!arrived.read) gates.read.arrive();
-      if (!arrived.swap) gates.swap?.arrive();
-      return res;
-    }),
-  );
+  const responses = await sendGated(w.deps, requests, opts.gateSwaps === true);
   const cosigned: Cosigned[] = [];
   responses.forEach((res, i) => {
     const r = requests[i]!;
@@ -181,16 +190,7 @@ async function raceFromCommonPrefix(broken: boolean, count = 48) {
       return { fork, size, body: await forks[fork]!.request(BigInt(common), size) };
     }),
   );
-  const gates = { read: new StartGate(count), swap: new StartGate(count) };
-  const responses = await Promise.all(
-    requests.map(async (r) => {
-      const arrived: Arrivals = { read: false, swap: false };
-      const res = await processAddCheckpoint(r.body, { ...w.deps, store: gatedStore(w.deps.store, gates, 0, arrived) });
-      if (!arrived.read) gates.read.arrive();
-      if (!arrived.swap) gates.swap.arrive();
-      return res;
-    }),
-  );
+  const responses = await sendGated(w.deps, requests.map((r) => ({ ...r, delay: 0 })), true);
   const cosigned = requests.filter((_, i) => responses[i]!.status === 200).map((r) => ({ fork: r.fork, size: r.size }));
   return { forks, responses, cosigned };
 }

@@ -46,10 +46,6 @@ function isValidAt(cert: ParsedCertificate, at: Date): boolean {
   return cert.notBefore.getTime() <= at.getTime() && at.getTime() <= cert.notAfter.getTime();
 }
 
-function extendedKeyUsages(cert: ParsedCertificate): readonly string[] | null {
-  return cert.fields.extendedKeyUsages;
-}
-
 /** issuedBy reports whether issuer's name and key identifiers link to child and its key signed child. */
 function issuedBy(child: ParsedCertificate, issuer: ParsedCertificate): boolean {
   try {
@@ -64,7 +60,7 @@ function usableCa(cert: ParsedCertificate, at: Date, intermediatesBelow: number)
   const pathLength = cert.fields.basicConstraints?.pathLength;
   if (pathLength !== undefined && intermediatesBelow > pathLength) return false;
   // EKU chaining, as Go's x509 and Fulcio's intermediate (EKU codeSigning) expect.
-  const eku = extendedKeyUsages(cert);
+  const eku = cert.fields.extendedKeyUsages;
   return eku === null || eku.includes(OID_EKU_CODE_SIGNING) || eku.includes(OID_EKU_ANY);
 }
 
@@ -103,7 +99,7 @@ function checkLeafProfile(leaf: ParsedCertificate, at: Date, path: string): void
   if (isCa(leaf)) throw new LogError('untrusted_certificate', `${path} is a CA certificate, not a signing certificate`);
   const critical = unknownCriticalExtension(leaf);
   if (critical !== null) throw new LogError('untrusted_certificate', `${path} has an unsupported critical extension ${critical}`);
-  if (!(extendedKeyUsages(leaf) ?? []).includes(OID_EKU_CODE_SIGNING)) {
+  if (!(leaf.fields.extendedKeyUsages ?? []).includes(OID_EKU_CODE_SIGNING)) {
     throw new LogError('untrusted_certificate', `${path} lacks the code-signing extended key usage`);
   }
   const ku = leaf.fields.keyUsage;

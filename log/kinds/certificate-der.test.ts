@@ -14,7 +14,7 @@ import { b64, readVectorJson, VECTORS_AVAILABLE } from '../../test/vectors.ts';
 import { isLogError } from '../errors.ts';
 import { OID_BASIC_CONSTRAINTS, OID_EXT_KEY_USAGE, OID_KEY_USAGE, OID_SUBJECT_ALT_NAME, readCertificateDer, type CertificateDer } from './certificate-der.ts';
 import { x509 } from './peculiar-x509.ts';
-import { createIntermediateCa, createRootCa, fulcioExtension, githubClaims, issueLeaf, type LeafOptions, type TestCa } from './testdata/pki.ts';
+import { createIntermediateCa, createRootCa, fulcioExtension, githubClaims, issueLeaf, rawExtension, withExtension as withLeafExtension, type LeafOptions, type TestCa } from './testdata/pki.ts';
 
 const publicGood = JSON.parse(readFileSync(new URL('./testdata/sigstore-public-good.json', import.meta.url), 'utf8'));
 const FULCIO = '1.3.6.1.4.1.57264.1.';
@@ -251,22 +251,12 @@ describe('readCertificateDer agrees with @peculiar/asn1-x509', () => {
 
   it('reads an OID only where ASN1Obj reads it right, and refuses OIDs, BOOLEANs and bit strings DER forbids', () => {
     const leaf = generated[2]!;
-    // withExtension re-encodes leaf with one more extension (raw DER) after the others.
-    const withExtension = (ext: number[]): Uint8Array => {
-      const cert = ASN1Obj.parseBuffer(Buffer.from(leaf));
-      cert.subs[0]!.subs.at(-1)!.subs[0]!.subs.push(ASN1Obj.parseBuffer(Buffer.from(ext)));
-      return Uint8Array.from(cert.toDER());
-    };
-    const extension = (oid: number[], value: number[], critical?: number): number[] => {
-      const flag = critical === undefined ? [] : [0x01, 0x01, critical];
-      const body = [0x06, oid.length, ...oid, ...flag, 0x04, value.length, ...value];
-      return [0x30, body.length, ...body];
-    };
+    const withExtension = (ext: number[]): Uint8Array => withLeafExtension(leaf, ext);
     const uri = [...Buffer.from('https://evil.example')];
     const fakeSan = [0x30, uri.length + 2, 0x86, uri.length, ...uri];
     // 2.5.29.(17 + 2^32): ASN1Obj adds arcs in 32 bits and would read it as 2.5.29.17, the SAN.
     const wrapped = [0x55, 0x1d, 0x90, 0x80, 0x80, 0x80, 0x11];
-    const forged = readCertificateDer(withExtension(extension(wrapped, fakeSan, 0xff)));
+    const forged = readCertificateDer(withExtension(rawExtension(wrapped, fakeSan, 0xff)));
     expect(forged.uris).toEqual(readCertificateDer(leaf).uris);
     expect(forged.emails).toEqual(readCertificateDer(leaf).emails);
     expect(forged.duplicateExtension).toBeNull();
@@ -274,18 +264,18 @@ describe('readCertificateDer agrees with @peculiar/asn1-x509', () => {
     expect((fromBER(Uint8Array.from([0x06, wrapped.length, ...wrapped]).buffer).result as ObjectIdentifier).getValue()).toBe('2.5.29.4294967313');
     expect(ASN1Obj.parseBuffer(Buffer.from([0x06, wrapped.length, ...wrapped])).toOID()).toBe(OID_SUBJECT_ALT_NAME);
     // 2.48 and up: a first subidentifier of two bytes, which ASN1Obj reads as one.
-    expect(readCertificateDer(withExtension(extension([0x81, 0x00, 0x01], [0x05, 0x00]))).extensions.at(-1)!.oid).toBe('?810001');
+    expect(readCertificateDer(withExtension(rawExtension([0x81, 0x00, 0x01], [0x05, 0x00]))).extensions.at(-1)!.oid).toBe('?810001');
     // The same OID with its last arc padded (0x80 0x11): X.690 §8.19.2 forbids it, Go's x509 refuses it.
-    expectMalformed(withExtension(extension([0x55, 0x1d, 0x80, 0x11], fakeSan)), /OBJECT IDENTIFIER arc not in its shortest form/);
-    expectMalformed(withExtension(extension([0x55, 0x1d, 0x91], fakeSan)), /truncated OBJECT IDENTIFIER/);
+    expectMalformed(withExtension(rawExtension([0x55, 0x1d, 0x80, 0x11], fakeSan)), /OBJECT IDENTIFIER arc not in its shortest form/);
+    expectMalformed(withExtension(rawExtension([0x55, 0x1d, 0x91], fakeSan)), /truncated OBJECT IDENTIFIER/);
     // A second SAN: a duplicate, reported; the first one is what the fields hold.
-    const twice = readCertificateDer(withExtension(extension([0x55, 0x1d, 0x11], fakeSan)));
+    const twice = readCertificateDer(withExtension(rawExtension([0x55, 0x1d, 0x11], fakeSan)));
     expect(twice.duplicateExtension).toBe(OID_SUBJECT_ALT_NAME);
     expect(twice.uris).toEqual(readCertificateDer(leaf).uris);
     expect(twice.emails).toEqual(readCertificateDer(leaf).emails);
     // critical must be 00 or FF; 01 is BER's TRUE, not DER's. An explicit FALSE is read as false.
-    expectMalformed(withExtension(extension([0x2a, 0x03], [0x05, 0x00], 0x01)), /BOOLEAN that is not 00 or FF/);
-    expect(readCertificateDer(withExtension(extension([0x2a, 0x03], [0x05, 0x00], 0x00))).extensions.at(-1)).toEqual({ oid: '1.2.3', critical: false });
+    expectMalformed(withExtension(rawExtension([0x2a, 0x03], [0x05, 0x00], 0x01)), /BOOLEAN that is not 00 or FF/);
+    expect(readCertificateDer(withExtension(rawExtension([0x2a, 0x03], [0x05, 0x00], 0x00))).extensions.at(-1)).toEqual({ oid: '1.2.3', critical: false });
   });
 
   it('reads basicConstraints, extKeyUsage and keyUsage strictly', async () => {

@@ -67,9 +67,10 @@ function parseUnchecked(der: Uint8Array, path: string): ParsedCertificate {
   // RFC 5280 §4.2; Go's x509 refuses these, so Rekor and Fulcio never hold one.
   if (fields.duplicateExtension !== null) throw new LogError('malformed_certificate', `${path} has the extension ${fields.duplicateExtension} more than once`);
   const node = new NodeX509Certificate(der);
-  // OpenSSL keeps the bytes it consumed; the reader above already refused trailing bytes, and
-  // this keeps OpenSSL's view of the certificate the same bytes.
-  if (!node.raw.equals(der)) throw new LogError('malformed_certificate', `${path} has trailing bytes after the certificate`);
+  // OpenSSL keeps the bytes it consumed. The reader above already refused trailing bytes, so a
+  // difference here means the two parsers disagree on where the certificate ends: refused, so that
+  // the key OpenSSL checks signatures with is the certificate the reader read.
+  if (!node.raw.equals(der)) throw new LogError('malformed_certificate', `${path}: OpenSSL and the DER reader disagree on the certificate's extent`);
   let publicKey: PublicKey;
   try {
     publicKey = publicKeyFromKeyObject(node.publicKey, `${path} public key`);

@@ -2,6 +2,7 @@
 // (WebCrypto): a root, an intermediate shaped like Fulcio's (pathlen 0, EKU codeSigning) and
 // leaves shaped like Fulcio's (critical SAN, KU digitalSignature, EKU codeSigning, issuer OIDs).
 // Test use only.
+import { ASN1Obj } from '@sigstore/core';
 import { Utf8String } from 'asn1js';
 import { generateKeyPairSync, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
 import { FULCIO_OID_ARC, OID_EKU_CODE_SIGNING, OID_FULCIO_ISSUER_V1, OID_FULCIO_ISSUER_V2 } from '../certificate.ts';
@@ -167,4 +168,24 @@ export function githubClaims(repo: string, workflowPath: string, ref: string): x
     fulcioExtension(20, 'push'),
     fulcioExtension(21, `${repoUri}/actions/runs/1/attempts/1`),
   ];
+}
+
+/**
+ * rawExtension is the DER of an Extension with the OID's content bytes as given (so tests can write
+ * OIDs an encoder would refuse), the value bytes, and a critical BOOLEAN byte when given.
+ */
+export function rawExtension(oid: readonly number[], value: readonly number[], critical?: number): number[] {
+  const flag = critical === undefined ? [] : [0x01, 0x01, critical];
+  const body = [0x06, oid.length, ...oid, ...flag, 0x04, value.length, ...value];
+  return [0x30, body.length, ...body];
+}
+
+/**
+ * withExtension re-encodes a certificate with one more extension (raw DER) after its others. The
+ * signature no longer verifies; readers that do not check it see the extension.
+ */
+export function withExtension(der: Uint8Array, extension: readonly number[]): Uint8Array {
+  const cert = ASN1Obj.parseBuffer(Buffer.from(der));
+  cert.subs[0]!.subs.at(-1)!.subs[0]!.subs.push(ASN1Obj.parseBuffer(Buffer.from(extension)));
+  return Uint8Array.from(cert.toDER());
 }
